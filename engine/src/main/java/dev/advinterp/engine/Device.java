@@ -1,0 +1,7 @@
+package dev.advinterp.engine;
+
+/** Where a tensor's storage lives. */
+public enum Device {
+    CPU,
+    CUDA
+}

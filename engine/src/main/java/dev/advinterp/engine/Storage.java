@@ -1,0 +1,80 @@
+package dev.advinterp.engine;
+
+import dev.advinterp.engine.backend.Backend;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * The memory behind one or more tensors (a tensor and its reshaped views share one storage).
+ * Reference-counted: the memory goes back to its backend when the last tensor using it is
+ * closed. The garbage collector never frees it on the normal path; a {@link Cleaner} only
+ * reports a storage that became unreachable while still allocated (a leak), and then returns its
+ * memory.
+ */
+public final class Storage {
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final Logger LOG = Logger.getLogger(Storage.class.getName());
+    private static final AtomicLong LEAKS = new AtomicLong();
+
+    private final Backend backend;
+    private final MemorySegment segment;
+    private final LeakGuard guard;
+    private int refs = 1;
+
+    private record LeakGuard(Backend backend, MemorySegment segment, AtomicBoolean released) implements Runnable {
+        @Override
+        public void run() {
+            if (released.compareAndSet(false, true)) {
+                LEAKS.incrementAndGet();
+                LOG.warning("a tensor storage of " + segment.byteSize() + " bytes on " + backend.device()
+                        + " was never closed (not in any scope that was closed); freeing it now");
+                backend.free(segment);
+            }
+        }
+    }
+
+    Storage(Backend backend, long bytes) {
+        this.backend = backend;
+        this.segment = backend.allocate(bytes);
+        this.guard = new LeakGuard(backend, segment, new AtomicBoolean());
+        CLEANER.register(this, guard);
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public long byteSize() {
+        return segment.byteSize();
+    }
+
+    synchronized boolean isLive() {
+        return refs > 0;
+    }
+
+    /** The raw segment; callers have checked liveness. */
+    MemorySegment segment() {
+        return segment;
+    }
+
+    synchronized void retain() {
+        if (refs <= 0) throw new IllegalStateException("storage already freed");
+        refs++;
+    }
+
+    synchronized void release() {
+        if (refs <= 0) return;
+        if (--refs == 0 && guard.released().compareAndSet(false, true)) {
+            backend.free(segment);
+        }
+    }
+
+    /** Number of storages the leak reporter has seen (for tests and the doctor). */
+    public static long leaksReported() {
+        return LEAKS.get();
+    }
+}

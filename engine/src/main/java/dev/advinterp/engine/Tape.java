@@ -1,0 +1,166 @@
+package dev.advinterp.engine;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * Reverse-mode autograd by recording. While a tape is recording on a thread, every op of
+ * {@link Ops} whose inputs include a tracked tensor (one passed to {@link #watch}, a parameter with
+ * {@link Tensor#requiresGrad()}, or the output of an earlier recorded op) records a node: its
+ * output, its inputs and its backward function, which {@link Ops} defines right beside the
+ * forward. {@link #backward} walks the nodes in reverse order of recording, which is a
+ * topological order.
+ *
+ * <pre>{@code
+ * try (var s = Scope.open(); var tape = Tape.start()) {
+ *     tape.watch(images);                                   // gradients for inputs too
+ *     Tensor loss = Ops.softmaxCrossEntropy(model.forward(images), labels);
+ *     Gradients g = tape.backward(loss);
+ *     Tensor dImages = g.of(images);
+ * }
+ * }</pre>
+ *
+ * The tape holds references, not ownership: the tensors it saved for backward belong to their
+ * scopes and must still be open when {@link #backward} runs.
+ */
+public final class Tape implements AutoCloseable {
+    private static final ThreadLocal<Tape> ACTIVE = new ThreadLocal<>();
+
+    /** The backward of one op: gradients of its inputs from the gradient of its output. */
+    @FunctionalInterface
+    public interface Backward {
+        /**
+         * @param gradOut gradient with respect to the op's output (same shape)
+         * @param needs   which inputs need a gradient
+         * @return one gradient per input (null where not needed), each owned by the current scope
+         */
+        Tensor[] apply(Tensor gradOut, boolean[] needs);
+    }
+
+    private record Node(String op, Tensor output, Tensor[] inputs, boolean[] needs, Backward backward) {
+    }
+
+    private final ArrayList<Node> nodes = new ArrayList<>();
+    private final Tape previous;
+    private boolean closed;
+    private boolean paused;
+
+    private Tape(Tape previous) {
+        this.previous = previous;
+    }
+
+    /** Starts recording on this thread (a tape started inside another takes over until closed). */
+    public static Tape start() {
+        Tape t = new Tape(ACTIVE.get());
+        ACTIVE.set(t);
+        return t;
+    }
+
+    /** The recording tape of this thread, or null. */
+    public static Tape active() {
+        Tape t = ACTIVE.get();
+        return t == null || t.paused ? null : t;
+    }
+
+    /** Marks {@code t} as an input whose gradient {@link #backward} will return. */
+    public Tensor watch(Tensor t) {
+        t.checkLive("watch");
+        t.tape = this;
+        return t;
+    }
+
+    boolean tracks(Tensor t) {
+        return t != null && (t.tape == this || t.requiresGrad());
+    }
+
+    /** Records an op if any input is tracked. Called by {@link Ops}; the output becomes tracked. */
+    static void record(String op, Tensor output, Tensor[] inputs, Backward backward) {
+        Tape tape = active();
+        if (tape == null) return;
+        boolean[] needs = new boolean[inputs.length];
+        boolean any = false;
+        for (int i = 0; i < inputs.length; i++) {
+            needs[i] = tape.tracks(inputs[i]);
+            any |= needs[i];
+        }
+        if (!any) return;
+        output.tape = tape;
+        tape.nodes.add(new Node(op, output, inputs, needs, backward));
+    }
+
+    /** Number of recorded ops. */
+    public int size() {
+        return nodes.size();
+    }
+
+    /** Backward from a one-element output (a loss), seeded with 1. */
+    public Gradients backward(Tensor output) {
+        if (output.numel() != 1) {
+            throw new IllegalArgumentException("backward from a tensor of shape " + output.shape()
+                    + " needs a seed gradient; only one-element outputs (losses) seed themselves with 1");
+        }
+        return backward(output, Tensor.full(output.shape(), 1f));
+    }
+
+    /**
+     * Backward from {@code output} with {@code seed} as its gradient. Returns the gradients of every
+     * watched tensor and every parameter reached; intermediate gradients are freed as soon as they
+     * have been used. The tape can run backward once.
+     */
+    public Gradients backward(Tensor output, Tensor seed) {
+        if (closed) throw new IllegalStateException("backward on a closed tape");
+        if (!seed.shape().equals(output.shape())) {
+            throw new IllegalArgumentException("backward: seed " + seed.shape() + " does not match output " + output.shape());
+        }
+        if (!tracks(output)) {
+            throw new IllegalStateException("backward: the output " + output.shape() + " (made by " + output.origin()
+                    + ") was not recorded on this tape; watch an input or use parameters with requiresGrad");
+        }
+        paused = true;
+        Map<Tensor, Boolean> produced = new IdentityHashMap<>();
+        for (Node n : nodes) produced.put(n.output(), Boolean.TRUE);
+        Map<Tensor, Tensor> grads = new IdentityHashMap<>();   // outputs of recorded ops, pending
+        Map<Tensor, Tensor> leaves = new IdentityHashMap<>();  // watched inputs and parameters
+        grads.put(output, seed);
+        try {
+            for (int i = nodes.size() - 1; i >= 0; i--) {
+                Node node = nodes.get(i);
+                Tensor g = grads.remove(node.output());
+                if (g == null) continue;
+                Tensor[] inGrads = node.backward().apply(g, node.needs());
+                if (g != seed) g.close();
+                for (int j = 0; j < node.inputs().length; j++) {
+                    if (!node.needs()[j] || inGrads[j] == null) continue;
+                    Tensor in = node.inputs()[j];
+                    accumulate(produced.containsKey(in) ? grads : leaves, in, inGrads[j]);
+                }
+            }
+        } finally {
+            paused = false;
+            nodes.clear();
+        }
+        for (Tensor g : grads.values()) {
+            if (g != seed) g.close();
+        }
+        return new Gradients(leaves);
+    }
+
+    private static void accumulate(Map<Tensor, Tensor> target, Tensor input, Tensor g) {
+        Tensor old = target.get(input);
+        if (old == null) {
+            target.put(input, g);
+        } else {
+            old.backend().axpby(1f, old, 1f, g, old);
+            g.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        nodes.clear();
+        if (ACTIVE.get() == this) ACTIVE.set(previous);
+    }
+}

@@ -1,0 +1,251 @@
+package dev.advinterp.engine;
+
+import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.backend.Backends;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+/**
+ * A float32 tensor: an immutable {@link Shape}, contiguous row-major (NCHW) storage off the Java
+ * heap, and an owning {@link Scope}. Reshaping shares the storage; nothing else is a view.
+ *
+ * <p>Tensors are made by the factories here and by {@link Ops}. A tensor is freed when its scope
+ * closes or when {@link #close()} is called; any later use throws {@link IllegalStateException}.
+ */
+public final class Tensor implements AutoCloseable {
+    private final Shape shape;
+    private final Storage storage;
+    private final String origin;
+    private Scope owner;
+    private boolean closed;
+    private boolean requiresGrad;
+    /** Autograd bookkeeping: the tape that tracks this tensor, if any. */
+    Tape tape;
+
+    private Tensor(Shape shape, Storage storage, String origin) {
+        this.shape = shape;
+        this.storage = storage;
+        this.origin = origin;
+        Scope s = Scope.current();
+        s.add(this);
+        this.owner = s;
+    }
+
+    // ---------------------------------------------------------------- factories
+
+    /** An uninitialised tensor on {@code backend}; every kernel that returns one writes all of it. */
+    public static Tensor empty(Backend backend, Shape shape, String origin) {
+        return new Tensor(shape, new Storage(backend, shape.numel() * Float.BYTES), origin);
+    }
+
+    /** An uninitialised tensor on the same backend as {@code like}. */
+    public static Tensor empty(Shape shape, Tensor like, String origin) {
+        return empty(like.backend(), shape, origin);
+    }
+
+    public static Tensor zeros(Shape shape) {
+        return full(shape, 0f);
+    }
+
+    public static Tensor zeros(int... dims) {
+        return zeros(Shape.of(dims));
+    }
+
+    public static Tensor full(Shape shape, float value) {
+        Backend b = Backends.defaultBackend();
+        Tensor t = empty(b, shape, "full");
+        b.fill(t, value);
+        return t;
+    }
+
+    /** A tensor holding a copy of {@code data}, whose length must equal the shape's size. */
+    public static Tensor of(float[] data, int... dims) {
+        Shape shape = Shape.of(dims);
+        if (data.length != shape.numel()) {
+            throw new IllegalArgumentException("Tensor.of: " + data.length + " values do not fill shape " + shape
+                    + " (" + shape.numel() + " elements)");
+        }
+        Backend b = Backends.defaultBackend();
+        Tensor t = empty(b, shape, "of");
+        b.copyFromHost(data, 0, t);
+        return t;
+    }
+
+    /** Standard normal values times {@code std}, from {@code seed} (the same seed gives the same bits). */
+    public static Tensor randn(long seed, float std, int... dims) {
+        Shape shape = Shape.of(dims);
+        float[] v = new float[Math.toIntExact(shape.numel())];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < v.length; i++) v[i] = (float) (gaussian(r) * std);
+        return of(v, dims);
+    }
+
+    /** Uniform values in [lo, hi) from {@code seed}. */
+    public static Tensor rand(long seed, float lo, float hi, int... dims) {
+        Shape shape = Shape.of(dims);
+        float[] v = new float[Math.toIntExact(shape.numel())];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * (float) r.nextDouble();
+        return of(v, dims);
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        // Box-Muller on the generator's doubles: portable and reproducible across JDKs.
+        double u1 = r.nextDouble(), u2 = r.nextDouble();
+        return Math.sqrt(-2.0 * Math.log(1.0 - u1)) * Math.cos(2.0 * Math.PI * u2);
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public int dim(int i) {
+        return shape.dim(i);
+    }
+
+    public int rank() {
+        return shape.rank();
+    }
+
+    public long numel() {
+        return shape.numel();
+    }
+
+    public Backend backend() {
+        return storage.backend();
+    }
+
+    public Device device() {
+        return storage.backend().device();
+    }
+
+    /** What made this tensor (an op name), for error messages. */
+    public String origin() {
+        return origin;
+    }
+
+    /**
+     * The storage's memory, after checking that the tensor is alive. On the CPU it is the data
+     * itself; on a GPU its address is the device pointer. Kernels take it once per call.
+     */
+    public MemorySegment segment() {
+        checkLive("access");
+        return storage.segment();
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    /** Whether gradients flow to this tensor whenever a {@link Tape} is recording (parameters). */
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    public Tensor requiresGrad(boolean value) {
+        this.requiresGrad = value;
+        return this;
+    }
+
+    public boolean isClosed() {
+        return closed || !storage.isLive();
+    }
+
+    Scope owner() {
+        return owner;
+    }
+
+    void setOwner(Scope s) {
+        owner = s;
+    }
+
+    void checkLive(String what) {
+        if (closed || !storage.isLive()) {
+            throw new IllegalStateException("tensor " + shape + " (made by " + origin + ") used after it was closed: " + what
+                    + "; keep it with Scope.keep(...) if it must outlive its scope");
+        }
+    }
+
+    // ---------------------------------------------------------------- data out
+
+    /** A copy of the values as a Java array. */
+    public float[] toArray() {
+        checkLive("toArray");
+        float[] out = new float[Math.toIntExact(numel())];
+        backend().copyToHost(this, out, 0);
+        return out;
+    }
+
+    /** The single value of a one-element tensor. */
+    public float item() {
+        if (numel() != 1) throw new IllegalStateException("item() of a tensor of shape " + shape + "; it needs exactly one element");
+        return toArray()[0];
+    }
+
+    /** Value at flat index {@code i} (slow path, for tests and inspection). */
+    public float get(long i) {
+        checkLive("get");
+        if (i < 0 || i >= numel()) throw new IndexOutOfBoundsException("index " + i + " in tensor " + shape);
+        if (device() == Device.CPU) return storage.segment().getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        return toArray()[(int) i];
+    }
+
+    /** A copy of this tensor's data, in a new tensor of the current scope. */
+    public Tensor copy() {
+        checkLive("copy");
+        Tensor t = empty(backend(), shape, "copy");
+        backend().copy(this, t);
+        return t;
+    }
+
+    /** Copies {@code src}'s values into this tensor (same number of elements). */
+    public void copyFrom(Tensor src) {
+        checkLive("copyFrom");
+        src.checkLive("copyFrom");
+        if (src.numel() != numel()) {
+            throw new IllegalArgumentException("copyFrom: source " + src.shape + " and destination " + shape + " differ in size");
+        }
+        backend().copy(src, this);
+    }
+
+    /** Reshape, recorded on the tape; see {@link Ops#reshape}. */
+    public Tensor reshape(int... dims) {
+        return Ops.reshape(this, dims);
+    }
+
+    /** A new tensor with another shape over the same storage (no autograd; {@link Ops#reshape} records). */
+    Tensor view(Shape newShape) {
+        checkLive("reshape");
+        if (newShape.numel() != numel()) {
+            throw new IllegalArgumentException("reshape " + shape + " to " + newShape + ": element counts differ ("
+                    + numel() + " vs " + newShape.numel() + ")");
+        }
+        storage.retain();
+        return new Tensor(newShape, storage, "reshape");
+    }
+
+    /** Frees this tensor now (its storage goes when no reshaped view uses it). Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        Scope s = owner;
+        if (s != null) s.remove(this);
+        storage.release();
+    }
+
+    void freeFromScope() {
+        if (closed) return;
+        closed = true;
+        storage.release();
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + shape + (closed ? " (closed)" : "") + " from " + origin;
+    }
+}

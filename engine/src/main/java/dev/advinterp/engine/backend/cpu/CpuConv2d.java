@@ -1,0 +1,211 @@
+package dev.advinterp.engine.backend.cpu;
+
+import dev.advinterp.engine.backend.ConvGeometry;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Convolution on the CPU by im2col + GEMM.
+ *
+ * <p>Forward, per group of {@code g} images: {@code col [K = cIn·kh·kw, g·P]} (P = outH·outW) holds
+ * the receptive fields, {@code Y [cOut, g·P] = W [cOut, K] · col}; FLOPs 2·cOut·K·g·P, bytes moved
+ * about 4·(K·g·P) twice for col plus the GEMM's own. Images are grouped so that the GEMM's n
+ * dimension is at least {@link #TARGET_COLUMNS} (small feature maps would otherwise give thin,
+ * slow GEMMs), within a workspace budget. A 1×1 stride-1 unpadded convolution of one image needs
+ * no im2col: the input plane is the column matrix.
+ *
+ * <p>Backward data: {@code dcol = Wᵀ · dY}, then col2im adds the columns back into dx (each input
+ * channel written by one thread: deterministic). Backward filter: {@code dW = Σ_groups dY · colᵀ}
+ * in group order (deterministic).
+ */
+final class CpuConv2d {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    static final int TARGET_COLUMNS = 2048;
+    private static final long WORKSPACE_FLOATS = 32L << 20; // 128 MB per buffer at most
+
+    private CpuConv2d() {
+    }
+
+    static int groupSize(ConvGeometry g) {
+        int p = g.outH() * g.outW();
+        int want = Math.max(1, (TARGET_COLUMNS + p - 1) / p);
+        long perImage = (long) g.colRows() * p + (long) g.cOut() * p;
+        int fit = (int) Math.max(1, WORKSPACE_FLOATS / Math.max(1, perImage));
+        return Math.min(g.n(), Math.min(want, fit));
+    }
+
+    private static boolean pointwise(ConvGeometry g) {
+        return g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
+    }
+
+    static void forward(Gemm gemm, MemorySegment x, MemorySegment w, MemorySegment bias, ConvGeometry g, MemorySegment y) {
+        int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
+        long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
+        int group = groupSize(g);
+        for (int n0 = 0; n0 < g.n(); n0 += group) {
+            int gs = Math.min(group, g.n() - n0);
+            if (gs == 1) {
+                MemorySegment col = pointwise(g) ? x : Workspace.get(0, (long) k * p);
+                long colOff = pointwise(g) ? n0 * xImage : 0;
+                if (!pointwise(g)) im2col(x, n0, 1, g, col);
+                gemm.sgemm(false, false, cOut, p, k, 1f, w, 0, k, col, colOff, p, 0f, y, n0 * yImage, p);
+            } else {
+                int cols = gs * p;
+                MemorySegment col = Workspace.get(0, (long) k * cols);
+                MemorySegment out = Workspace.get(1, (long) cOut * cols);
+                im2col(x, n0, gs, g, col);
+                gemm.sgemm(false, false, cOut, cols, k, 1f, w, 0, k, col, 0, cols, 0f, out, 0, cols);
+                // [cOut, gs·P] → y[n0 + i, cOut, P]
+                int fn0 = n0;
+                Parallel.forRange(cOut, 8, (s, e) -> {
+                    for (int co = s; co < e; co++) {
+                        for (int i = 0; i < gs; i++) {
+                            MemorySegment.copy(out, ((long) co * cols + (long) i * p) * 4, y,
+                                    ((fn0 + i) * yImage + (long) co * p) * 4, (long) p * 4);
+                        }
+                    }
+                });
+            }
+        }
+        if (bias != null) CpuElementwise.addBias(y, bias, g.n(), cOut, p);
+    }
+
+    static void backwardData(Gemm gemm, MemorySegment dy, MemorySegment w, ConvGeometry g, MemorySegment dx) {
+        int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
+        long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
+        int group = groupSize(g);
+        for (int n0 = 0; n0 < g.n(); n0 += group) {
+            int gs = Math.min(group, g.n() - n0);
+            int cols = gs * p;
+            if (gs == 1 && pointwise(g)) {
+                gemm.sgemm(true, false, k, p, cOut, 1f, w, 0, k, dy, n0 * yImage, p, 0f, dx, n0 * xImage, p);
+                continue;
+            }
+            MemorySegment dyg;
+            long dygOff;
+            if (gs == 1) {
+                dyg = dy;
+                dygOff = n0 * yImage;
+            } else {
+                dyg = Workspace.get(1, (long) cOut * cols);
+                dygOff = 0;
+                gatherGroup(dy, n0, gs, cOut, p, dyg);
+            }
+            MemorySegment dcol = Workspace.get(0, (long) k * cols);
+            gemm.sgemm(true, false, k, cols, cOut, 1f, w, 0, k, dyg, dygOff, cols, 0f, dcol, 0, cols);
+            col2im(dcol, n0, gs, g, dx);
+        }
+    }
+
+    static void backwardFilter(Gemm gemm, MemorySegment x, MemorySegment dy, ConvGeometry g, MemorySegment dw, MemorySegment dbias) {
+        int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
+        long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
+        int group = groupSize(g);
+        for (int n0 = 0; n0 < g.n(); n0 += group) {
+            int gs = Math.min(group, g.n() - n0);
+            int cols = gs * p;
+            float beta = n0 == 0 ? 0f : 1f;
+            if (gs == 1) {
+                MemorySegment col = pointwise(g) ? x : Workspace.get(0, (long) k * p);
+                long colOff = pointwise(g) ? n0 * xImage : 0;
+                if (!pointwise(g)) im2col(x, n0, 1, g, col);
+                gemm.sgemm(false, true, cOut, k, p, 1f, dy, n0 * yImage, p, col, colOff, p, beta, dw, 0, k);
+            } else {
+                MemorySegment col = Workspace.get(0, (long) k * cols);
+                MemorySegment dyg = Workspace.get(1, (long) cOut * cols);
+                im2col(x, n0, gs, g, col);
+                gatherGroup(dy, n0, gs, cOut, p, dyg);
+                gemm.sgemm(false, true, cOut, k, cols, 1f, dyg, 0, cols, col, 0, cols, beta, dw, 0, k);
+            }
+        }
+        if (dbias != null) CpuElementwise.sumBias(dy, g.n(), cOut, p, dbias);
+    }
+
+    /** dy[n0 + i, c, P] → dst[c, i·P + q]. */
+    private static void gatherGroup(MemorySegment dy, int n0, int gs, int channels, int p, MemorySegment dst) {
+        long image = (long) channels * p;
+        int cols = gs * p;
+        Parallel.forRange(channels, 8, (s, e) -> {
+            for (int c = s; c < e; c++) {
+                for (int i = 0; i < gs; i++) {
+                    MemorySegment.copy(dy, ((n0 + i) * image + (long) c * p) * 4, dst, ((long) c * cols + (long) i * p) * 4, (long) p * 4);
+                }
+            }
+        });
+    }
+
+    /** col[(c·kh + i)·kw + j, img·P + oy·outW + ox] = x[n0 + img, c, oy·s − pad + i, ox·s − pad + j] (0 outside). */
+    static void im2col(MemorySegment x, int n0, int gs, ConvGeometry g, MemorySegment col) {
+        int kh = g.kh(), kw = g.kw(), h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
+        int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
+        int p = oh * ow, cols = gs * p, rows = g.colRows();
+        long xImage = (long) g.cIn() * h * w;
+        Parallel.forRange(rows, 4, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int c = r / (kh * kw), i = (r / kw) % kh, j = r % kw;
+                long rowBase = (long) r * cols;
+                for (int img = 0; img < gs; img++) {
+                    long plane = (n0 + img) * xImage + (long) c * h * w;
+                    long dst = rowBase + (long) img * p;
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy * sh - ph + i;
+                        long d = dst + (long) oy * ow;
+                        if (iy < 0 || iy >= h) {
+                            for (int ox = 0; ox < ow; ox++) col.setAtIndex(F, d + ox, 0f);
+                            continue;
+                        }
+                        long src = plane + (long) iy * w;
+                        if (sw == 1) {
+                            // contiguous run: ox in [lo, hi) reads x[iy, ox − pw + j]
+                            int lo = Math.max(0, pw - j), hi = Math.min(ow, w + pw - j);
+                            for (int ox = 0; ox < lo; ox++) col.setAtIndex(F, d + ox, 0f);
+                            if (hi > lo) {
+                                MemorySegment.copy(x, (src + lo - pw + j) * 4, col, (d + lo) * 4, (long) (hi - lo) * 4);
+                            }
+                            for (int ox = Math.max(hi, lo); ox < ow; ox++) col.setAtIndex(F, d + ox, 0f);
+                        } else {
+                            for (int ox = 0; ox < ow; ox++) {
+                                int ix = ox * sw - pw + j;
+                                col.setAtIndex(F, d + ox, ix >= 0 && ix < w ? x.getAtIndex(F, src + ix) : 0f);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx[n0 + img, c] = Σ over the columns that read each pixel (overwrites those images of dx). */
+    static void col2im(MemorySegment dcol, int n0, int gs, ConvGeometry g, MemorySegment dx) {
+        int kh = g.kh(), kw = g.kw(), h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
+        int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
+        int p = oh * ow, cols = gs * p;
+        long xImage = (long) g.cIn() * h * w;
+        int planes = gs * g.cIn();
+        Parallel.forRange(planes, 1, (s, e) -> {
+            for (int pl = s; pl < e; pl++) {
+                int img = pl / g.cIn(), c = pl % g.cIn();
+                long plane = (n0 + img) * xImage + (long) c * h * w;
+                dx.asSlice(plane * 4, (long) h * w * 4).fill((byte) 0);
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) {
+                        long rowBase = (long) ((c * kh + i) * kw + j) * cols + (long) img * p;
+                        for (int oy = 0; oy < oh; oy++) {
+                            int iy = oy * sh - ph + i;
+                            if (iy < 0 || iy >= h) continue;
+                            long src = rowBase + (long) oy * ow;
+                            long dst = plane + (long) iy * w;
+                            for (int ox = 0; ox < ow; ox++) {
+                                int ix = ox * sw - pw + j;
+                                if (ix >= 0 && ix < w) {
+                                    dx.setAtIndex(F, dst + ix, dx.getAtIndex(F, dst + ix) + dcol.getAtIndex(F, src + ox));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,133 @@
+package dev.advinterp.engine.backend.cpu;
+
+import dev.advinterp.engine.backend.Dropout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Elementwise kernels: one read and one write per element (memory-bound; 8 bytes per element
+ * for the unary ones, 12 for the binary ones), vectorised with the Vector API and split over the
+ * pool in blocks of {@link #GRAIN} elements.
+ */
+final class CpuElementwise {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    static final int GRAIN = 1 << 15;
+
+    private CpuElementwise() {
+    }
+
+    static void fill(MemorySegment t, long n, float v) {
+        if (v == 0f) {
+            t.asSlice(0, n * 4).fill((byte) 0);
+            return;
+        }
+        forBlocks(n, (s, e) -> {
+            for (long i = s; i < e; i++) t.setAtIndex(F, i, v);
+        });
+    }
+
+    /** out = a·x + b·y. */
+    static void axpby(float a, MemorySegment x, float b, MemorySegment y, MemorySegment out, long n) {
+        forBlocks(n, (s, e) -> {
+            long i = s;
+            long bound = s + S.loopBound(e - s);
+            for (; i < bound; i += S.length()) {
+                FloatVector vx = FloatVector.fromMemorySegment(S, x, i * 4, NATIVE);
+                FloatVector vy = FloatVector.fromMemorySegment(S, y, i * 4, NATIVE);
+                vx.mul(a).add(vy.mul(b)).intoMemorySegment(out, i * 4, NATIVE);
+            }
+            for (; i < e; i++) out.setAtIndex(F, i, a * x.getAtIndex(F, i) + b * y.getAtIndex(F, i));
+        });
+    }
+
+    static void scale(MemorySegment x, float a, MemorySegment out, long n) {
+        forBlocks(n, (s, e) -> {
+            long i = s;
+            long bound = s + S.loopBound(e - s);
+            for (; i < bound; i += S.length()) {
+                FloatVector.fromMemorySegment(S, x, i * 4, NATIVE).mul(a).intoMemorySegment(out, i * 4, NATIVE);
+            }
+            for (; i < e; i++) out.setAtIndex(F, i, a * x.getAtIndex(F, i));
+        });
+    }
+
+    static void relu(MemorySegment x, MemorySegment y, long n) {
+        forBlocks(n, (s, e) -> {
+            long i = s;
+            long bound = s + S.loopBound(e - s);
+            for (; i < bound; i += S.length()) {
+                FloatVector.fromMemorySegment(S, x, i * 4, NATIVE).max(0f).intoMemorySegment(y, i * 4, NATIVE);
+            }
+            for (; i < e; i++) y.setAtIndex(F, i, Math.max(0f, x.getAtIndex(F, i)));
+        });
+    }
+
+    /** dx = dy where y &gt; 0, else 0 (so the gradient at 0 is 0, as in PyTorch). */
+    static void reluBackward(MemorySegment y, MemorySegment dy, MemorySegment dx, long n) {
+        forBlocks(n, (s, e) -> {
+            long i = s;
+            long bound = s + S.loopBound(e - s);
+            for (; i < bound; i += S.length()) {
+                FloatVector vy = FloatVector.fromMemorySegment(S, y, i * 4, NATIVE);
+                FloatVector vd = FloatVector.fromMemorySegment(S, dy, i * 4, NATIVE);
+                vd.blend(0f, vy.compare(VectorOperators.LE, 0f)).intoMemorySegment(dx, i * 4, NATIVE);
+            }
+            for (; i < e; i++) dx.setAtIndex(F, i, y.getAtIndex(F, i) > 0f ? dy.getAtIndex(F, i) : 0f);
+        });
+    }
+
+    static void dropout(MemorySegment x, float p, long seed, MemorySegment y, long n) {
+        float scale = 1f / (1f - p);
+        forBlocks(n, (s, e) -> {
+            for (long i = s; i < e; i++) {
+                y.setAtIndex(F, i, Dropout.keep(seed, i, p) ? x.getAtIndex(F, i) * scale : 0f);
+            }
+        });
+    }
+
+    /** y[o, c, i] += bias[c]. */
+    static void addBias(MemorySegment y, MemorySegment bias, int outer, int channels, int inner) {
+        Parallel.forRange(outer * channels, Math.max(1, GRAIN / Math.max(1, inner)), (s, e) -> {
+            for (int oc = s; oc < e; oc++) {
+                float b = bias.getAtIndex(F, oc % channels);
+                long base = (long) oc * inner;
+                for (int i = 0; i < inner; i++) y.setAtIndex(F, base + i, y.getAtIndex(F, base + i) + b);
+            }
+        });
+    }
+
+    /** dbias[c] = Σ dy[o, c, i], each channel summed in float64 in a fixed order. */
+    static void sumBias(MemorySegment dy, int outer, int channels, int inner, MemorySegment dbias) {
+        Parallel.forRange(channels, 1, (s, e) -> {
+            for (int c = s; c < e; c++) {
+                double acc = 0;
+                for (int o = 0; o < outer; o++) {
+                    long base = ((long) o * channels + c) * inner;
+                    for (int i = 0; i < inner; i++) acc += dy.getAtIndex(F, base + i);
+                }
+                dbias.setAtIndex(F, c, (float) acc);
+            }
+        });
+    }
+
+    interface LongRange {
+        void run(long start, long end);
+    }
+
+    /** Splits [0, n) into blocks of GRAIN elements (a multiple of any vector length) over the pool. */
+    static void forBlocks(long n, LongRange body) {
+        long blocks = (n + GRAIN - 1) / GRAIN;
+        if (blocks <= 1) {
+            body.run(0, n);
+            return;
+        }
+        Parallel.forRange(Math.toIntExact(blocks), 1, (s, e) -> body.run((long) s * GRAIN, Math.min(n, (long) e * GRAIN)));
+    }
+}

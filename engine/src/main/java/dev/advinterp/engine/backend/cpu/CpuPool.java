@@ -1,0 +1,164 @@
+package dev.advinterp.engine.backend.cpu;
+
+import dev.advinterp.engine.backend.PoolGeometry;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Max, average and adaptive average pooling, one (image, channel) plane per task. Each reads its
+ * input plane once per overlapping window: bytes ≈ 4·(kh·kw/stride²)·|x| + 4·|y|.
+ */
+final class CpuPool {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private CpuPool() {
+    }
+
+    static void maxForward(MemorySegment x, PoolGeometry g, MemorySegment y) {
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
+            for (int pl = s; pl < e; pl++) {
+                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int iy = y0; iy < y1; iy++) {
+                            for (int ix = x0; ix < x1; ix++) {
+                                float v = x.getAtIndex(F, xb + (long) iy * w + ix);
+                                if (v > m || Float.isNaN(v)) m = v;
+                            }
+                        }
+                        y.setAtIndex(F, yb + (long) oy * ow + ox, m);
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx gets each window's dy at the first position holding the window's maximum. */
+    static void maxBackward(MemorySegment x, MemorySegment dy, PoolGeometry g, MemorySegment dx) {
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
+            for (int pl = s; pl < e; pl++) {
+                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
+                dx.asSlice(xb * 4, (long) h * w * 4).fill((byte) 0);
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+                        float m = Float.NEGATIVE_INFINITY;
+                        long arg = -1;
+                        for (int iy = y0; iy < y1; iy++) {
+                            for (int ix = x0; ix < x1; ix++) {
+                                long idx = xb + (long) iy * w + ix;
+                                float v = x.getAtIndex(F, idx);
+                                if (v > m || arg < 0 || Float.isNaN(v)) {
+                                    m = v;
+                                    arg = idx;
+                                }
+                            }
+                        }
+                        dx.setAtIndex(F, arg, dx.getAtIndex(F, arg) + dy.getAtIndex(F, yb + (long) oy * ow + ox));
+                    }
+                }
+            }
+        });
+    }
+
+    static void avgForward(MemorySegment x, PoolGeometry g, MemorySegment y) {
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        float inv = 1f / (g.kh() * g.kw());
+        Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
+            for (int pl = s; pl < e; pl++) {
+                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+                        float acc = 0f;
+                        for (int iy = y0; iy < y1; iy++) {
+                            for (int ix = x0; ix < x1; ix++) acc += x.getAtIndex(F, xb + (long) iy * w + ix);
+                        }
+                        y.setAtIndex(F, yb + (long) oy * ow + ox, acc * inv);
+                    }
+                }
+            }
+        });
+    }
+
+    static void avgBackward(MemorySegment dy, PoolGeometry g, MemorySegment dx) {
+        int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        float inv = 1f / (g.kh() * g.kw());
+        Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
+            for (int pl = s; pl < e; pl++) {
+                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
+                dx.asSlice(xb * 4, (long) h * w * 4).fill((byte) 0);
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+                        float d = dy.getAtIndex(F, yb + (long) oy * ow + ox) * inv;
+                        for (int iy = y0; iy < y1; iy++) {
+                            for (int ix = x0; ix < x1; ix++) {
+                                long idx = xb + (long) iy * w + ix;
+                                dx.setAtIndex(F, idx, dx.getAtIndex(F, idx) + d);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    static int binStart(int i, int in, int out) {
+        return (int) Math.floorDiv((long) i * in, out);
+    }
+
+    static int binEnd(int i, int in, int out) {
+        return (int) -Math.floorDiv(-(long) (i + 1) * in, out);
+    }
+
+    static void adaptiveAvgForward(MemorySegment x, int planes, int h, int w, int oh, int ow, MemorySegment y) {
+        Parallel.forRange(planes, 1, (s, e) -> {
+            for (int pl = s; pl < e; pl++) {
+                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = binStart(oy, h, oh), y1 = binEnd(oy, h, oh);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = binStart(ox, w, ow), x1 = binEnd(ox, w, ow);
+                        float acc = 0f;
+                        for (int iy = y0; iy < y1; iy++) {
+                            for (int ix = x0; ix < x1; ix++) acc += x.getAtIndex(F, xb + (long) iy * w + ix);
+                        }
+                        y.setAtIndex(F, yb + (long) oy * ow + ox, acc / ((y1 - y0) * (x1 - x0)));
+                    }
+                }
+            }
+        });
+    }
+
+    static void adaptiveAvgBackward(MemorySegment dy, int planes, int h, int w, int oh, int ow, MemorySegment dx) {
+        Parallel.forRange(planes, 1, (s, e) -> {
+            for (int pl = s; pl < e; pl++) {
+                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
+                dx.asSlice(xb * 4, (long) h * w * 4).fill((byte) 0);
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = binStart(oy, h, oh), y1 = binEnd(oy, h, oh);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = binStart(ox, w, ow), x1 = binEnd(ox, w, ow);
+                        float d = dy.getAtIndex(F, yb + (long) oy * ow + ox) / ((y1 - y0) * (x1 - x0));
+                        for (int iy = y0; iy < y1; iy++) {
+                            for (int ix = x0; ix < x1; ix++) {
+                                long idx = xb + (long) iy * w + ix;
+                                dx.setAtIndex(F, idx, dx.getAtIndex(F, idx) + d);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,244 @@
+package dev.advinterp.engine.backend.cpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * OpenBLAS through the FFM API: {@code cblas_sgemm} called directly on the tensors' off-heap
+ * memory, no copies.
+ *
+ * <p>Where the library comes from, in order (the environment variable {@code ADVINTERP_BLAS}
+ * changes it: {@code bundled}, {@code system}, {@code none}, or a path to a libopenblas):
+ * <ol>
+ *   <li>the copy shipped in the {@code org.bytedeco:openblas} jar (linux-x86_64), extracted once
+ *       into {@code ~/.cache/advinterp/} with the Fortran runtime it links against;</li>
+ *   <li>a system libopenblas (Debian's libopenblas0-pthread and the usual lib folders).</li>
+ * </ol>
+ * If neither loads, {@link #load()} is empty and the backend falls back to {@link VectorGemm}.
+ */
+public final class OpenBlas implements Gemm {
+    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+    private static final String BUNDLE = "org/bytedeco/openblas/linux-x86_64/";
+    /** Loaded in this order: each one's dependencies come before it. */
+    private static final String[] BUNDLED_FILES = {"libquadmath.so.0", "libgfortran.so.5", "libopenblas.so.0"};
+    private static final String[] SYSTEM_PATHS = {
+            "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+            "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+            "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+            "/usr/lib64/libopenblas.so.0",
+            "/usr/local/lib/libopenblas.so.0",
+            "/usr/lib/libopenblas.so.0"};
+
+    private final MethodHandle sgemm;
+    private final String path;
+    private final String config;
+    private final String coreName;
+    private final int threads;
+
+    private OpenBlas(SymbolLookup lib, String path) {
+        Linker linker = Linker.nativeLinker();
+        this.path = path;
+        this.sgemm = linker.downcallHandle(lib.find("cblas_sgemm").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        this.config = callString(linker, lib, "openblas_get_config");
+        this.coreName = callString(linker, lib, "openblas_get_corename");
+        int t = -1;
+        try {
+            Optional<MemorySegment> set = lib.find("openblas_set_num_threads");
+            if (set.isPresent()) {
+                linker.downcallHandle(set.get(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT)).invokeExact(Parallel.THREADS);
+            }
+            Optional<MemorySegment> get = lib.find("openblas_get_num_threads");
+            if (get.isPresent()) {
+                t = (int) linker.downcallHandle(get.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+            }
+        } catch (Throwable e) {
+            t = -1;
+        }
+        this.threads = t;
+    }
+
+    private static String callString(Linker linker, SymbolLookup lib, String name) {
+        Optional<MemorySegment> f = lib.find(name);
+        if (f.isEmpty()) return "?";
+        try {
+            MemorySegment s = (MemorySegment) linker.downcallHandle(f.get(), FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
+            return s.address() == 0 ? "?" : s.reinterpret(4096).getString(0).trim();
+        } catch (Throwable e) {
+            return "?";
+        }
+    }
+
+    /** The outcome of looking for OpenBLAS: the library, or why none was loaded. */
+    public record LoadResult(Optional<OpenBlas> blas, List<String> attempts) {
+    }
+
+    private static volatile LoadResult result;
+
+    /** Finds and loads OpenBLAS once per process. */
+    public static synchronized LoadResult load() {
+        if (result != null) return result;
+        List<String> attempts = new ArrayList<>();
+        String choice = Optional.ofNullable(System.getenv("ADVINTERP_BLAS"))
+                .or(() -> Optional.ofNullable(System.getProperty("advinterp.blas"))).orElse("auto").trim();
+        OpenBlas found = null;
+        switch (choice) {
+            case "none" -> attempts.add("ADVINTERP_BLAS=none: OpenBLAS not loaded");
+            case "bundled" -> found = tryBundled(attempts);
+            case "system" -> found = trySystem(attempts);
+            case "auto", "" -> {
+                found = tryBundled(attempts);
+                if (found == null) found = trySystem(attempts);
+            }
+            default -> found = tryPath(Path.of(choice), attempts);
+        }
+        result = new LoadResult(Optional.ofNullable(found), List.copyOf(attempts));
+        return result;
+    }
+
+    private static OpenBlas tryPath(Path p, List<String> attempts) {
+        if (!Files.isRegularFile(p)) {
+            attempts.add(p + ": not found");
+            return null;
+        }
+        try {
+            SymbolLookup lib = SymbolLookup.libraryLookup(p, Arena.global());
+            if (lib.find("cblas_sgemm").isEmpty()) {
+                attempts.add(p + ": loaded, but has no cblas_sgemm");
+                return null;
+            }
+            attempts.add(p + ": loaded");
+            return new OpenBlas(lib, p.toString());
+        } catch (RuntimeException e) {
+            attempts.add(p + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static OpenBlas trySystem(List<String> attempts) {
+        for (String s : SYSTEM_PATHS) {
+            Path p = Path.of(s);
+            if (Files.isRegularFile(p)) {
+                OpenBlas b = tryPath(p, attempts);
+                if (b != null) return b;
+            }
+        }
+        attempts.add("system: no libopenblas.so.0 in the usual folders");
+        return null;
+    }
+
+    private static OpenBlas tryBundled(List<String> attempts) {
+        ClassLoader cl = OpenBlas.class.getClassLoader();
+        if (cl.getResource(BUNDLE + "libopenblas.so.0") == null) {
+            attempts.add("bundled: the org.bytedeco:openblas linux-x86_64 jar is not on the class path");
+            return null;
+        }
+        try {
+            Path dir = extractionDir();
+            for (String f : BUNDLED_FILES) extract(cl, f, dir);
+            // Dependencies first, so that libopenblas finds them by soname.
+            for (int i = 0; i < BUNDLED_FILES.length - 1; i++) {
+                SymbolLookup.libraryLookup(dir.resolve(BUNDLED_FILES[i]), Arena.global());
+            }
+            return tryPath(dir.resolve("libopenblas.so.0"), attempts);
+        } catch (IOException | RuntimeException e) {
+            attempts.add("bundled: could not extract or load (" + e + ")");
+            return null;
+        }
+    }
+
+    private static Path extractionDir() throws IOException {
+        String version = Optional.ofNullable(OpenBlas.class.getClassLoader()
+                        .getResource("META-INF/maven/org.bytedeco/openblas/pom.properties"))
+                .map(u -> {
+                    try (InputStream in = u.openStream()) {
+                        var props = new java.util.Properties();
+                        props.load(in);
+                        return props.getProperty("version", "unknown");
+                    } catch (IOException e) {
+                        return "unknown";
+                    }
+                }).orElse("unknown");
+        Path base = Optional.ofNullable(System.getenv("ADVINTERP_CACHE")).map(Path::of)
+                .orElse(Path.of(System.getProperty("user.home"), ".cache", "advinterp"));
+        Path dir = base.resolve("openblas-" + version);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            dir = Path.of(System.getProperty("java.io.tmpdir"), "advinterp-" + System.getProperty("user.name"), "openblas-" + version);
+            Files.createDirectories(dir);
+        }
+        return dir;
+    }
+
+    private static void extract(ClassLoader cl, String name, Path dir) throws IOException {
+        Path target = dir.resolve(name);
+        var url = cl.getResource(BUNDLE + name);
+        if (url == null) throw new IOException(BUNDLE + name + " missing from the jar");
+        long size = url.openConnection().getContentLengthLong();
+        if (Files.isRegularFile(target) && (size < 0 || Files.size(target) == size)) return;
+        // Written beside the target and renamed: a concurrent or interrupted extraction never leaves a torn library.
+        Path tmp = Files.createTempFile(dir, name, ".part");
+        try (InputStream in = url.openStream()) {
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                      float alpha, MemorySegment a, long aOffset, int lda,
+                      MemorySegment b, long bOffset, int ldb,
+                      float beta, MemorySegment c, long cOffset, int ldc) {
+        try {
+            sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
+                    alpha, a.asSlice(aOffset * Float.BYTES), lda,
+                    b.asSlice(bOffset * Float.BYTES), ldb,
+                    beta, c.asSlice(cOffset * Float.BYTES), ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cblas_sgemm failed", t);
+        }
+    }
+
+    public String path() {
+        return path;
+    }
+
+    /** OpenBLAS's own description: version, build options, the core type it chose. */
+    public String config() {
+        return config;
+    }
+
+    /** The kernel family in force (e.g. Haswell, SkylakeX), which OPENBLAS_CORETYPE can force. */
+    public String coreName() {
+        return coreName;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String describe() {
+        return "OpenBLAS (" + config + "; core " + coreName + ", " + threads + " threads) from " + path;
+    }
+}
