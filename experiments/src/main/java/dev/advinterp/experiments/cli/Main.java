@@ -1,0 +1,47 @@
+package dev.advinterp.experiments.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code advinterp} command line. */
+@Command(name = "advinterp",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Interpretable deep networks through adversarial examples, on a Java deep-learning engine.",
+        subcommands = {DoctorCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, for tests. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        // A bad argument is a one-line message and the usage, not a stack trace.
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof ArithmeticException) {
+                line.getErr().println(line.getColorScheme().errorText("advinterp: " + ex.getMessage()));
+                return 2;
+            }
+            throw ex;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"advinterp " + (v == null ? "development build" : v) + " on Java " + Runtime.version()};
+        }
+    }
+}
