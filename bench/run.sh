@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs the engine's benchmarks (JMH) and numpy's SGEMM in the same environment, then prints the
+# Markdown report: GFLOP/s, fraction of the measured FP32 peak, engine/numpy, and the targets.
+#
+#   bench/run.sh                      # the environment as it is (OPENBLAS_* included)
+#   bench/run.sh --native-coretype    # unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for both sides
+#   bench/run.sh --quick              # one short iteration each: checks the plumbing, not the speed
+#   bench/run.sh --filter 'Sgemm|Peak' # only the JMH benchmarks matching a regular expression
+#
+# Results go to bench/results/<time>-<mode>/ (jmh.json, jmh.log, numpy.json, report.md).
+# The whole run takes about 10 minutes on a 2-core machine; anything else running on the
+# machine at the same time lowers the numbers (the load averages are printed in the report).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+native=0
+quick=0
+filter='dev\.advinterp\.bench\..*'
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --native-coretype) native=1 ;;
+    --quick) quick=1 ;;
+    --filter) filter="$2"; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then
+  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+python="${PYTHON:-python3}"
+flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+jar="$here/target/benchmarks.jar"
+
+mode=env
+if [[ $native == 1 ]]; then
+  echo "run.sh: --native-coretype: unsetting OPENBLAS_CORETYPE (was '${OPENBLAS_CORETYPE:-unset}') and" \
+       "OPENBLAS_L2_SIZE (was '${OPENBLAS_L2_SIZE:-unset}') for the engine and numpy; OpenBLAS picks its own kernels"
+  unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+  mode=native
+else
+  echo "run.sh: environment as it is: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
+fi
+
+# Build when the jar is missing or older than any source of the engine or the benchmarks.
+if [[ ! -f "$jar" ]] || [[ -n "$(find "$root/engine/src/main" "$here/src/main" "$here/pom.xml" "$root/engine/pom.xml" \
+      -newer "$jar" -type f -print -quit)" ]]; then
+  echo "run.sh: building $jar"
+  (cd "$root" && mvn -B -o -q -pl bench -am package -DskipTests)
+fi
+
+out="$here/results/$(date +%Y%m%d-%H%M%S)-$mode"
+mkdir -p "$out"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+started=$(date +%s)
+
+np_args=()
+jmh_args=()
+if [[ $quick == 1 ]]; then
+  np_args=(--warmup 1 --iterations 2 --time 0.3)
+  jmh_args=(-wi 1 -w 300ms -i 1 -r 500ms)
+fi
+
+echo "run.sh: numpy float32 matmul (2 threads) → $out/numpy.json"
+"$python" "$here/numpy_sgemm.py" --threads 2 --json "$out/numpy.json" "${np_args[@]}"
+
+echo "run.sh: JMH → $out/jmh.json (full log: $out/jmh.log)"
+"$java" "${flags[@]}" -jar "$jar" -rf json -rff "$out/jmh.json" "${jmh_args[@]}" "$filter" 2>&1 \
+  | tee "$out/jmh.log" | grep --line-buffered -E '^# (Run progress|Benchmark:|Parameters)|^Result|Exception|Error' || true
+if [[ ! -s "$out/jmh.json" ]]; then
+  echo "run.sh: JMH wrote no results; see $out/jmh.log" >&2
+  exit 1
+fi
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+elapsed=$(( $(date +%s) - started ))
+notes=(--note "run $(date -u +%Y-%m-%dT%H:%MZ), $((elapsed / 60)) min $((elapsed % 60)) s; load average before ${load_before}, after ${load_after}")
+if [[ $native == 1 ]]; then
+  notes+=(--note "--native-coretype: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were unset for the engine and numpy")
+fi
+if [[ $quick == 1 ]]; then
+  notes+=(--note "--quick: one short iteration per benchmark; not a measurement to quote")
+fi
+
+"$java" "${flags[@]}" -cp "$jar" dev.advinterp.bench.Report --jmh "$out/jmh.json" --numpy "$out/numpy.json" "${notes[@]}" \
+  2> >(grep -v '^WARNING' >&2) | tee "$out/report.md"
+echo
+echo "run.sh: report saved to $out/report.md"
