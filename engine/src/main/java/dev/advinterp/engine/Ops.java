@@ -42,8 +42,8 @@ public final class Ops {
         }
     }
 
-    private static void positive(String op, String name, int v) {
-        if (v <= 0) throw new IllegalArgumentException(op + ": " + name + " must be positive, got " + v);
+    private static void positive(String op, String name, int v, Tensor input) {
+        if (v <= 0) throw new IllegalArgumentException(op + ": " + name + " must be positive, got " + v + " (input " + input.shape() + ")");
     }
 
     private static void sameShape(String op, Tensor a, Tensor b) {
@@ -138,18 +138,27 @@ public final class Ops {
         live(op, x, weight, bias);
         rank(op, "input", x, 4);
         rank(op, "weight", weight, 4);
-        positive(op, "stride", strideH);
-        positive(op, "stride", strideW);
-        if (padH < 0 || padW < 0) throw new IllegalArgumentException(op + ": padding must be >= 0, got " + padH + "," + padW);
+        positive(op, "stride", strideH, x);
+        positive(op, "stride", strideW, x);
+        if (padH < 0 || padW < 0) {
+            throw new IllegalArgumentException(op + ": padding must be >= 0, got " + padH + "," + padW + " (input " + x.shape() + ")");
+        }
         if (weight.dim(1) != x.dim(1)) {
             throw new IllegalArgumentException(op + ": input " + x.shape() + " has " + x.dim(1) + " channels but weight "
                     + weight.shape() + " expects " + weight.dim(1));
         }
         ConvGeometry g = new ConvGeometry(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0), weight.dim(2), weight.dim(3),
                 strideH, strideW, padH, padW);
-        if (x.dim(2) + 2 * padH < g.kh() || x.dim(3) + 2 * padW < g.kw()) {
+        long paddedH = x.dim(2) + 2L * padH, paddedW = x.dim(3) + 2L * padW;
+        if (paddedH < g.kh() || paddedW < g.kw()) {
             throw new IllegalArgumentException(op + ": kernel " + g.kh() + "×" + g.kw() + " is larger than the padded input "
                     + x.shape() + " (padding " + padH + "," + padW + ")");
+        }
+        // the kernels index one output plane and one im2col column with ints
+        if (paddedH > Integer.MAX_VALUE || paddedW > Integer.MAX_VALUE || (long) g.outH() * g.outW() > Integer.MAX_VALUE
+                || (long) g.cIn() * g.kh() * g.kw() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": input " + x.shape() + " with weight " + weight.shape() + " and padding "
+                    + padH + "," + padW + " gives an output plane or filter larger than 2^31 elements");
         }
         if (bias != null && !bias.shape().equals(Shape.of(g.cOut()))) {
             throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + g.cOut() + "]");
@@ -210,10 +219,11 @@ public final class Ops {
     private static PoolGeometry poolGeometry(String op, Tensor x, int kernel, int stride, int padding) {
         live(op, x);
         rank(op, "input", x, 4);
-        positive(op, "kernel", kernel);
-        positive(op, "stride", stride);
-        if (padding < 0 || 2 * padding > kernel) {
-            throw new IllegalArgumentException(op + ": padding " + padding + " must be between 0 and half the kernel " + kernel);
+        positive(op, "kernel", kernel, x);
+        positive(op, "stride", stride, x);
+        if (padding < 0 || 2L * padding > kernel) {
+            throw new IllegalArgumentException(op + ": padding " + padding + " must be between 0 and half the kernel " + kernel
+                    + " (input " + x.shape() + ")");
         }
         if (x.dim(2) + 2 * padding < kernel || x.dim(3) + 2 * padding < kernel) {
             throw new IllegalArgumentException(op + ": window " + kernel + " is larger than the padded input " + x.shape());
@@ -226,8 +236,8 @@ public final class Ops {
         String op = "adaptiveAvgPool2d";
         live(op, x);
         rank(op, "input", x, 4);
-        positive(op, "output height", outH);
-        positive(op, "output width", outW);
+        positive(op, "output height", outH, x);
+        positive(op, "output width", outW, x);
         Backend be = x.backend();
         Tensor y = Tensor.empty(be, Shape.of(x.dim(0), x.dim(1), outH, outW), op);
         be.adaptiveAvgPool2dForward(x, y);
@@ -262,7 +272,7 @@ public final class Ops {
                         + ", got " + t.shape());
             }
         }
-        if (!(eps > 0)) throw new IllegalArgumentException(op + ": eps must be positive, got " + eps);
+        if (!(eps > 0)) throw new IllegalArgumentException(op + ": eps must be positive, got " + eps + " (input " + x.shape() + ")");
         if (training && x.numel() / c < 2) {
             throw new IllegalArgumentException(op + ": training mode needs more than one value per channel, input " + x.shape());
         }
@@ -276,7 +286,7 @@ public final class Ops {
             be.batchNormTrainForward(x4, gamma, beta, runningMean, runningVar, momentum, eps, y4, mean, invStd);
             y = x.rank() == 4 ? y4 : y4.view(x.shape());
             Tape.record(op, y, new Tensor[]{x, gamma, beta}, (dy, needs) -> {
-                Tensor dx = Tensor.empty(be, x4.shape(), op + ".backward");
+                Tensor dx = Tensor.empty(be, x.shape(), op + ".backward"); // x's shape, not the [n, c, 1, 1] view's
                 Tensor dg = Tensor.empty(be, cs, op + ".backward");
                 Tensor db = Tensor.empty(be, cs, op + ".backward");
                 be.batchNormTrainBackward(x4, dy, gamma, mean, invStd, dx, dg, db);
@@ -286,7 +296,7 @@ public final class Ops {
             be.batchNormInferenceForward(x4, gamma, beta, runningMean, runningVar, eps, y4);
             y = x.rank() == 4 ? y4 : y4.view(x.shape());
             Tape.record(op, y, new Tensor[]{x, gamma, beta}, (dy, needs) -> {
-                Tensor dx = Tensor.empty(be, x4.shape(), op + ".backward");
+                Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
                 Tensor dg = needs[1] ? Tensor.empty(be, cs, op + ".backward") : null;
                 Tensor db = needs[2] ? Tensor.empty(be, cs, op + ".backward") : null;
                 be.batchNormInferenceBackward(x4, dy, gamma, runningMean, runningVar, eps, dx, dg, db);
@@ -304,6 +314,32 @@ public final class Ops {
             }
         }
         return gs;
+    }
+
+    /**
+     * Per-channel affine map {@code y = scale[c]·x + shift[c]} over dimension 1 of x (input
+     * normalisation: scale = 1/std, shift = −mean/std). Differentiable in x only: scale and shift
+     * are constants.
+     */
+    public static Tensor channelAffine(Tensor x, Tensor scale, Tensor shift) {
+        String op = "channelAffine";
+        live(op, x, scale, shift);
+        if (x.rank() < 2) throw new IllegalArgumentException(op + ": input needs a channel dimension, got " + x.shape());
+        int c = x.dim(1);
+        if (!scale.shape().equals(Shape.of(c)) || !shift.shape().equals(Shape.of(c))) {
+            throw new IllegalArgumentException(op + ": scale " + scale.shape() + " and shift " + shift.shape()
+                    + " must be [" + c + "] for input " + x.shape());
+        }
+        int outer = x.dim(0), inner = Math.toIntExact(x.shape().sizeFrom(2));
+        Backend be = x.backend();
+        Tensor y = Tensor.empty(be, x.shape(), op);
+        be.channelAffine(x, scale, shift, outer, c, inner, y);
+        Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
+            Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
+            be.channelAffine(dy, scale, null, outer, c, inner, dx);
+            return new Tensor[]{dx};
+        });
+        return y;
     }
 
     // ================================================================== activations
@@ -329,7 +365,7 @@ public final class Ops {
     public static Tensor dropout(Tensor x, float p, long seed, boolean training) {
         String op = "dropout";
         live(op, x);
-        if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p);
+        if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p + " (input " + x.shape() + ")");
         if (!training || p == 0f) return identity(x);
         Backend be = x.backend();
         Tensor y = Tensor.empty(be, x.shape(), op);
@@ -423,7 +459,9 @@ public final class Ops {
         long known = 1;
         for (int i = 0; i < d.length; i++) {
             if (d[i] == -1) {
-                if (infer >= 0) throw new IllegalArgumentException(op + ": more than one -1 in " + Arrays.toString(dims));
+                if (infer >= 0) {
+                    throw new IllegalArgumentException(op + ": more than one -1 in " + Arrays.toString(dims) + " for " + x.shape());
+                }
                 infer = i;
             } else if (d[i] <= 0) {
                 throw new IllegalArgumentException(op + ": dimension " + d[i] + " in " + Arrays.toString(dims) + " of " + x.shape());
@@ -514,10 +552,11 @@ public final class Ops {
         boolean record = Tape.active() != null && Tape.active().tracks(logits);
         Tensor grad = record ? Tensor.empty(be, logits.shape(), op + ".backward") : null;
         double loss = be.softmaxCrossEntropy(logits, n, classes, labels.clone(), grad, 1f, null);
-        if (!Double.isFinite(loss)) {
+        if (!Float.isFinite((float) loss)) { // finite in float64 is not enough: the loss is stored as float32
             if (grad != null) grad.close();
             throw new ArithmeticException(op + ": the loss is " + loss + " for logits " + logits.shape()
-                    + "; the logits hold NaN or infinite values (check the learning rate and the inputs)");
+                    + "; the logits hold NaN or infinite values, or values so far apart that the loss overflows float32"
+                    + " (check the learning rate and the inputs)");
         }
         Tensor y = Tensor.empty(be, Shape.of(1), op);
         be.fill(y, (float) loss);
@@ -546,11 +585,11 @@ public final class Ops {
         Tensor ga = ra ? Tensor.empty(be, a.shape(), op + ".backward") : null;
         Tensor gb = rb ? Tensor.empty(be, b.shape(), op + ".backward") : null;
         double loss = be.featureMatching(a, b, ga, gb);
-        if (!Double.isFinite(loss)) {
+        if (!Float.isFinite((float) loss)) { // finite in float64 is not enough: the loss is stored as float32
             if (ga != null) ga.close();
             if (gb != null) gb.close();
             throw new ArithmeticException(op + ": the loss is " + loss + " for features " + a.shape()
-                    + "; the features hold NaN or infinite values");
+                    + "; the features hold NaN or infinite values, or differences so large that the loss overflows float32");
         }
         Tensor y = Tensor.empty(be, Shape.of(1), op);
         be.fill(y, (float) loss);
@@ -583,7 +622,8 @@ public final class Ops {
         sameShape(op, x, grad);
         sameShape(op, x, x0);
         if (!(eps >= 0) || !Float.isFinite(alpha)) {
-            throw new IllegalArgumentException(op + ": eps must be >= 0 and alpha finite, got eps=" + eps + ", alpha=" + alpha);
+            throw new IllegalArgumentException(op + ": eps must be >= 0 and alpha finite, got eps=" + eps + ", alpha=" + alpha
+                    + " (input " + x.shape() + ")");
         }
         int c = x.rank() >= 2 ? x.dim(1) : 1;
         if (lo.length != hi.length || (lo.length != 1 && lo.length != c)) {
@@ -591,7 +631,10 @@ public final class Ops {
                     + "), got lo " + lo.length + " and hi " + hi.length);
         }
         for (int i = 0; i < lo.length; i++) {
-            if (!(lo[i] <= hi[i])) throw new IllegalArgumentException(op + ": lo[" + i + "] = " + lo[i] + " > hi[" + i + "] = " + hi[i]);
+            if (!(lo[i] <= hi[i])) {
+                throw new IllegalArgumentException(op + ": lo[" + i + "] = " + lo[i] + " is not <= hi[" + i + "] = " + hi[i]
+                        + " (input " + x.shape() + ")");
+            }
         }
         x.backend().fgsmStep(x, grad, x0, alpha, eps, lo.clone(), hi.clone());
     }
@@ -603,14 +646,18 @@ public final class Ops {
         live(op, param, grad, momentumBuffer);
         sameShape(op, param, grad);
         if (momentum != 0f) {
-            if (momentumBuffer == null) throw new IllegalArgumentException(op + ": momentum " + momentum + " needs a buffer");
+            if (momentumBuffer == null) {
+                throw new IllegalArgumentException(op + ": momentum " + momentum + " needs a buffer for parameter " + param.shape());
+            }
             sameShape(op, param, momentumBuffer);
         }
         if (!(lr >= 0) || !(momentum >= 0) || !(weightDecay >= 0)) {
             throw new IllegalArgumentException(op + ": lr, momentum and weight decay must be >= 0, got " + lr + ", "
-                    + momentum + ", " + weightDecay);
+                    + momentum + ", " + weightDecay + " (parameter " + param.shape() + ")");
         }
-        if (nesterov && momentum == 0f) throw new IllegalArgumentException(op + ": Nesterov needs a momentum > 0");
+        if (nesterov && momentum == 0f) {
+            throw new IllegalArgumentException(op + ": Nesterov needs a momentum > 0 (parameter " + param.shape() + ")");
+        }
         param.backend().sgdUpdate(param, grad, momentumBuffer, lr, momentum, 0f, weightDecay, nesterov);
     }
 }

@@ -48,6 +48,12 @@ public interface Backend {
     /** {@code y[o, c, i] += bias[c]} for y viewed as {@code [outer, channels, inner]}. */
     void addBias(Tensor y, Tensor bias, int outer, int channels, int inner);
 
+    /**
+     * {@code y[o, c, i] = scale[c]·x[o, c, i] + shift[c]} for x viewed as {@code [outer, channels, inner]};
+     * shift may be null (then 0). Per-channel input normalisation and its backward.
+     */
+    void channelAffine(Tensor x, Tensor scale, Tensor shift, int outer, int channels, int inner, Tensor y);
+
     /** {@code dbias[c] = Σ_{o,i} dy[o, c, i]} (overwrites). */
     void sumBias(Tensor dy, int outer, int channels, int inner, Tensor dbias);
 

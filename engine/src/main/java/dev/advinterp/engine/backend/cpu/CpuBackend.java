@@ -95,7 +95,8 @@ public final class CpuBackend implements Backend {
                      Tensor a, long aOffset, int lda, Tensor b, long bOffset, int ldb,
                      float beta, Tensor c, long cOffset, int ldc) {
         if (m <= 0 || n <= 0 || k <= 0) {
-            throw new IllegalArgumentException("gemm: sizes must be positive, got m=" + m + " n=" + n + " k=" + k);
+            throw new IllegalArgumentException("gemm: sizes must be positive, got m=" + m + " n=" + n + " k=" + k
+                    + " (A " + a.shape() + ", B " + b.shape() + ", C " + c.shape() + ")");
         }
         checkMatrix("A", a, aOffset, transA ? k : m, transA ? m : k, lda);
         checkMatrix("B", b, bOffset, transB ? n : k, transB ? k : n, ldb);
@@ -117,6 +118,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void channelAffine(Tensor x, Tensor scale, Tensor shift, int outer, int channels, int inner, Tensor y) {
+        CpuElementwise.channelAffine(seg(x), seg(scale), seg(shift), outer, channels, inner, seg(y));
+    }
+
+    @Override
     public void sumBias(Tensor dy, int outer, int channels, int inner, Tensor dbias) {
         CpuElementwise.sumBias(seg(dy), outer, channels, inner, seg(dbias));
     }
@@ -125,17 +131,51 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvGeometry g, Tensor y) {
+        checkConv("conv2dForward", g, x, w, bias, y);
         CpuConv2d.forward(gemm, seg(x), seg(w), seg(bias), g, seg(y));
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, ConvGeometry g, Tensor dx) {
+        checkConv("conv2dBackwardData", g, dx, w, null, dy);
         CpuConv2d.backwardData(gemm, seg(dy), seg(w), g, seg(dx));
     }
 
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvGeometry g, Tensor dw, Tensor dbias) {
+        checkConv("conv2dBackwardFilter", g, x, dw, dbias, dy);
         CpuConv2d.backwardFilter(gemm, seg(x), seg(dy), g, seg(dw), seg(dbias));
+    }
+
+    /**
+     * CpuConv2d hands the tensors to the native GEMM with sizes taken from the geometry alone, so the
+     * geometry must be sane and every tensor must hold exactly the elements it describes.
+     */
+    private static void checkConv(String op, ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        boolean ok = g.n() > 0 && g.cIn() > 0 && g.h() > 0 && g.w() > 0 && g.cOut() > 0 && g.kh() > 0 && g.kw() > 0
+                && g.strideH() > 0 && g.strideW() > 0 && g.padH() >= 0 && g.padW() >= 0;
+        long spanH = (long) g.h() + 2L * g.padH() - g.kh(), spanW = (long) g.w() + 2L * g.padW() - g.kw();
+        ok = ok && spanH >= 0 && spanW >= 0 && spanH + g.kh() <= Integer.MAX_VALUE && spanW + g.kw() <= Integer.MAX_VALUE;
+        long outH = ok ? spanH / g.strideH() + 1 : 0, outW = ok ? spanW / g.strideW() + 1 : 0;
+        ok = ok && outH * outW <= Integer.MAX_VALUE && (long) g.cIn() * g.kh() * g.kw() <= Integer.MAX_VALUE;
+        if (!ok) throw new IllegalArgumentException(op + ": invalid geometry " + g);
+        expectSize(op, "input", x, g, g.n(), g.cIn(), g.h(), g.w());
+        expectSize(op, "weight", w, g, g.cOut(), g.cIn(), g.kh(), g.kw());
+        expectSize(op, "output", y, g, g.n(), g.cOut(), outH, outW);
+        if (bias != null) expectSize(op, "bias", bias, g, g.cOut(), 1, 1, 1);
+    }
+
+    private static void expectSize(String op, String name, Tensor t, ConvGeometry g, long d0, long d1, long d2, long d3) {
+        long want;
+        try {
+            want = Math.multiplyExact(Math.multiplyExact(d0, d1), Math.multiplyExact(d2, d3));
+        } catch (ArithmeticException e) {
+            want = -1;
+        }
+        if (t.numel() != want) {
+            throw new IllegalArgumentException(op + ": " + name + " " + t.shape() + " does not hold the " + d0 + "×" + d1 + "×"
+                    + d2 + "×" + d3 + " elements of geometry " + g);
+        }
     }
 
     // ------------------------------------------------------------------ pooling

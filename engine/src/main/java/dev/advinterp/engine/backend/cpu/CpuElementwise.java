@@ -103,6 +103,19 @@ final class CpuElementwise {
         });
     }
 
+    /** y[o, c, i] = scale[c]·x[o, c, i] + shift[c] (shift null: 0). */
+    static void channelAffine(MemorySegment x, MemorySegment scale, MemorySegment shift, int outer, int channels, int inner,
+                              MemorySegment y) {
+        Parallel.forRange(outer * channels, Math.max(1, GRAIN / Math.max(1, inner)), (s, e) -> {
+            for (int oc = s; oc < e; oc++) {
+                float a = scale.getAtIndex(F, oc % channels);
+                float b = shift == null ? 0f : shift.getAtIndex(F, oc % channels);
+                long base = (long) oc * inner;
+                for (int i = 0; i < inner; i++) y.setAtIndex(F, base + i, a * x.getAtIndex(F, base + i) + b);
+            }
+        });
+    }
+
     /** dbias[c] = Σ dy[o, c, i], each channel summed in float64 in a fixed order. */
     static void sumBias(MemorySegment dy, int outer, int channels, int inner, MemorySegment dbias) {
         Parallel.forRange(channels, 1, (s, e) -> {

@@ -1,0 +1,58 @@
+package dev.advinterp.nn.models;
+
+import dev.advinterp.engine.Ops;
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.nn.layers.AdaptiveAvgPool2d;
+import dev.advinterp.nn.layers.Conv2d;
+import dev.advinterp.nn.layers.Dropout;
+import dev.advinterp.nn.layers.Linear;
+import dev.advinterp.nn.layers.MaxPool2d;
+import dev.advinterp.nn.layers.ReLU;
+import dev.advinterp.nn.layers.Sequential;
+
+import java.util.SplittableRandom;
+
+/**
+ * AlexNet as torchvision builds it (features, avgpool 6×6, classifier; PyTorch's default
+ * initialisation). Small-input adaptations, keeping every state-dict key:
+ * <ul>
+ *   <li>inputs below 64×64: the first convolution is 5×5, stride 1, padding 2 (11×11 stride 4
+ *       would leave nothing after three max pools);</li>
+ *   <li>inputs below 224×224: the two hidden classifier layers have 512 units instead of 4096.</li>
+ * </ul>
+ * φ is {@code features.11}, the ReLU after the last convolution {@code features.10}.
+ */
+public final class AlexNet extends ImageModel {
+    private final Sequential features, classifier;
+    private final AdaptiveAvgPool2d avgpool;
+
+    public AlexNet(ModelConfig c) {
+        super(c);
+        SplittableRandom r = new SplittableRandom(c.seed());
+        boolean tiny = c.inputSize() < 64;
+        int hidden = c.inputSize() >= 224 ? 4096 : 512;
+        features = child("features", new Sequential(
+                tiny ? new Conv2d(c.inChannels(), 64, 5, 1, 2, true, r) : new Conv2d(c.inChannels(), 64, 11, 4, 2, true, r),
+                new ReLU(), new MaxPool2d(3, 2, 0),
+                new Conv2d(64, 192, 5, 1, 2, true, r), new ReLU(), new MaxPool2d(3, 2, 0),
+                new Conv2d(192, 384, 3, 1, 1, true, r), new ReLU(),
+                new Conv2d(384, 256, 3, 1, 1, true, r), new ReLU(),
+                new Conv2d(256, 256, 3, 1, 1, true, r), new ReLU(), new MaxPool2d(3, 2, 0)));
+        avgpool = child("avgpool", new AdaptiveAvgPool2d(6, 6));
+        classifier = child("classifier", new Sequential(
+                new Dropout(0.5f), new Linear(256 * 6 * 6, hidden, r), new ReLU(),
+                new Dropout(0.5f), new Linear(hidden, hidden, r), new ReLU(),
+                new Linear(hidden, c.classes(), r)));
+    }
+
+    @Override
+    public String phiLayer() {
+        return "features.11";
+    }
+
+    @Override
+    protected Tensor logits(Tensor x) {
+        x = avgpool.call(features.call(x));
+        return classifier.call(Ops.flatten(x));
+    }
+}

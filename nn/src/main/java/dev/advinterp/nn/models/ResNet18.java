@@ -1,0 +1,60 @@
+package dev.advinterp.nn.models;
+
+import dev.advinterp.engine.Ops;
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.nn.Module;
+import dev.advinterp.nn.layers.AdaptiveAvgPool2d;
+import dev.advinterp.nn.layers.BatchNorm2d;
+import dev.advinterp.nn.layers.Conv2d;
+import dev.advinterp.nn.layers.Identity;
+import dev.advinterp.nn.layers.Linear;
+import dev.advinterp.nn.layers.MaxPool2d;
+import dev.advinterp.nn.layers.ReLU;
+import dev.advinterp.nn.layers.Sequential;
+
+import java.util.SplittableRandom;
+
+/**
+ * ResNet-18 as torchvision builds it (BasicBlocks [2, 2, 2, 2]). Small-input adaptation (inputs
+ * of 64×64 and below), the usual one for CIFAR-sized images: the stem is a 3×3 stride-1
+ * convolution and the max pool is left out (an identity), so layer4 sees 4×4 maps at 32×32
+ * instead of 1×1; the state-dict keys are unchanged (conv1.weight becomes [64, c, 3, 3]).
+ * φ is {@code layer4}.
+ */
+public final class ResNet18 extends ImageModel {
+    private final Conv2d conv1;
+    private final BatchNorm2d bn1;
+    private final ReLU relu;
+    private final Module maxpool;
+    private final Sequential layer1, layer2, layer3, layer4;
+    private final AdaptiveAvgPool2d avgpool;
+    private final Linear fc;
+
+    public ResNet18(ModelConfig c) {
+        super(c);
+        SplittableRandom r = new SplittableRandom(c.seed());
+        boolean small = c.inputSize() <= 64;
+        conv1 = child("conv1", small ? BasicBlock.conv(c.inChannels(), 64, 3, 1, 1, r) : BasicBlock.conv(c.inChannels(), 64, 7, 2, 3, r));
+        bn1 = child("bn1", new BatchNorm2d(64));
+        relu = child("relu", new ReLU());
+        maxpool = child("maxpool", small ? new Identity() : new MaxPool2d(3, 2, 1));
+        layer1 = child("layer1", new Sequential(new BasicBlock(64, 64, 1, r), new BasicBlock(64, 64, 1, r)));
+        layer2 = child("layer2", new Sequential(new BasicBlock(64, 128, 2, r), new BasicBlock(128, 128, 1, r)));
+        layer3 = child("layer3", new Sequential(new BasicBlock(128, 256, 2, r), new BasicBlock(256, 256, 1, r)));
+        layer4 = child("layer4", new Sequential(new BasicBlock(256, 512, 2, r), new BasicBlock(512, 512, 1, r)));
+        avgpool = child("avgpool", new AdaptiveAvgPool2d(1, 1));
+        fc = child("fc", new Linear(512, c.classes(), r));
+    }
+
+    @Override
+    public String phiLayer() {
+        return "layer4";
+    }
+
+    @Override
+    protected Tensor logits(Tensor x) {
+        x = maxpool.call(relu.call(bn1.call(conv1.call(x))));
+        x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
+        return fc.call(Ops.flatten(avgpool.call(x)));
+    }
+}
