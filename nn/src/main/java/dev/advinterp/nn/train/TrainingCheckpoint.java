@@ -1,0 +1,73 @@
+package dev.advinterp.nn.train;
+
+import dev.advinterp.nn.io.HostTensor;
+import dev.advinterp.nn.io.SafeTensors;
+import dev.advinterp.nn.models.ImageModel;
+import dev.advinterp.nn.optim.Sgd;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a run needs to continue: the model's state dict (keys prefixed {@code model.}), the
+ * optimiser's momentum buffers ({@code optimizer.}), and in the safetensors metadata the next
+ * epoch, the global step, the run's seed, the model configuration and the metrics so far. Written
+ * atomically (temporary file, then rename).
+ */
+public record TrainingCheckpoint(int nextEpoch, long step, long seed, String config, List<EpochStats> history) {
+
+    private static final String MODEL = "model.", OPTIMIZER = "optimizer.";
+
+    public static void save(Path file, ImageModel model, Sgd sgd, TrainingCheckpoint state) throws IOException {
+        LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
+        model.stateDict().forEach((k, v) -> tensors.put(MODEL + k, v));
+        sgd.state().forEach((k, v) -> tensors.put(OPTIMIZER + k, v));
+        StringBuilder hist = new StringBuilder();
+        for (EpochStats e : state.history()) hist.append(e.csv()).append(';');
+        Map<String, String> meta = Map.of(
+                "format", "advinterp-training-checkpoint-1",
+                "next_epoch", Integer.toString(state.nextEpoch()),
+                "step", Long.toString(state.step()),
+                "seed", Long.toString(state.seed()),
+                "config", state.config(),
+                "history", hist.toString());
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null) java.nio.file.Files.createDirectories(dir);
+        SafeTensors.write(file, tensors, meta);
+    }
+
+    /** Reads a checkpoint into the model and optimiser and returns the run state. */
+    public static TrainingCheckpoint load(Path file, ImageModel model, Sgd sgd) throws IOException {
+        Map<String, String> meta = SafeTensors.readHeader(file).metadata();
+        if (!"advinterp-training-checkpoint-1".equals(meta.get("format"))) {
+            throw new IllegalArgumentException(file + " is not a training checkpoint of this program (no format marker); "
+                    + "to start from plain weights, load them into the model instead");
+        }
+        String config = meta.getOrDefault("config", "");
+        if (!config.equals(model.config().toString())) {
+            throw new IllegalArgumentException(file + " was written for " + config + ", not for " + model.config());
+        }
+        LinkedHashMap<String, HostTensor> all = SafeTensors.read(file);
+        LinkedHashMap<String, HostTensor> m = new LinkedHashMap<>(), o = new LinkedHashMap<>();
+        all.forEach((k, v) -> {
+            if (k.startsWith(MODEL)) m.put(k.substring(MODEL.length()), v);
+            else if (k.startsWith(OPTIMIZER)) o.put(k.substring(OPTIMIZER.length()), v);
+        });
+        model.loadStateDict(m, true);
+        sgd.loadState(o);
+        List<EpochStats> history = new ArrayList<>();
+        for (String line : meta.getOrDefault("history", "").split(";")) {
+            if (!line.isBlank()) history.add(EpochStats.parseCsv(line));
+        }
+        try {
+            return new TrainingCheckpoint(Integer.parseInt(meta.get("next_epoch")), Long.parseLong(meta.get("step")),
+                    Long.parseLong(meta.get("seed")), config, history);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": bad run state in the checkpoint metadata (" + e.getMessage() + ")");
+        }
+    }
+}
