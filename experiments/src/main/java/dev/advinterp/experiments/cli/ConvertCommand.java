@@ -22,11 +22,11 @@ import java.util.concurrent.Callable;
 /** {@code advinterp convert IN.pth OUT.safetensors}: PyTorch weights into the engine's checkpoint format. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = {"Converts a PyTorch state dict saved with torch.save (a .pth zip, such as",
-                "torchvision's weights) into a safetensors file, keeping the tensors' names, order,",
-                "dtypes and shapes. Nothing in the .pth file is run: only tensors, storages and",
-                "(Ordered)dicts are accepted, and anything else is refused by name. A checkpoint",
-                "that wraps the weights under 'state_dict' or 'model' is accepted too.",
-                "OUT is replaced atomically: a failed conversion leaves it as it was."})
+                "torchvision's weights) into a safetensors file, keeping the tensors' names,",
+                "order, dtypes and shapes. Nothing in the .pth file is run: only tensors,",
+                "storages and (Ordered)dicts are accepted, and anything else is refused by",
+                "name. A checkpoint that wraps the weights under 'state_dict' or 'model' is",
+                "accepted too. OUT is replaced atomically: a failed run leaves it as it was."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "IN.pth", description = "the PyTorch checkpoint to read")
