@@ -2,6 +2,7 @@ package dev.advinterp.nn.io;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -56,8 +57,15 @@ public final class TorchCheckpoint {
             boolean bigEndian = byteOrderIsBig(file, zip, prefix);
             Object root = Unpickler.load(file, pklName, readEntry(file, zip, pkl, Long.MAX_VALUE));
             Unpickler.Dict stateDict = findStateDict(file, root);
+            // A storage stays in memory only while tensors still to be built use it, so the peak
+            // is about one copy of the weights rather than two.
+            Map<String, Integer> users = new HashMap<>();
+            for (Object v : stateDict.items.values()) {
+                if (v instanceof Unpickler.TensorRef t) users.merge(t.storage().key(), 1, Integer::sum);
+            }
             LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
             Map<String, byte[]> storages = new HashMap<>();
+            Map<String, Unpickler.StorageRef> declared = new HashMap<>();
             for (Map.Entry<Object, Object> e : stateDict.items.entrySet()) {
                 if (!(e.getKey() instanceof String name)) {
                     throw new CheckpointFormatException(file, "the state dict has the key " + Unpickler.kind(e.getKey())
@@ -67,12 +75,21 @@ public final class TorchCheckpoint {
                     throw new CheckpointFormatException(file, "state dict entry '" + name + "' is " + Unpickler.kind(e.getValue())
                             + ", not a tensor");
                 }
-                byte[] storage = storages.get(t.storage().key());
+                String key = t.storage().key();
+                Unpickler.StorageRef first = declared.putIfAbsent(key, t.storage());
+                if (first != null && !first.equals(t.storage())) {
+                    throw new CheckpointFormatException(file, "storage data/" + key + " is declared as " + first.numel() + " "
+                            + first.dtype() + " elements and, for tensor '" + name + "', as " + t.storage().numel() + " "
+                            + t.storage().dtype() + " elements: the checkpoint is corrupt");
+                }
+                byte[] storage = storages.get(key);
                 if (storage == null) {
                     storage = readStorage(file, zip, prefix, name, t.storage());
-                    storages.put(t.storage().key(), storage);
+                    storages.put(key, storage);
                 }
-                out.put(name, gather(file, name, t, storage, bigEndian));
+                boolean lastUser = users.merge(key, -1, Integer::sum) == 0;
+                if (lastUser) storages.remove(key);
+                out.put(name, gather(file, name, t, storage, bigEndian, lastUser));
             }
             return out;
         }
@@ -114,7 +131,7 @@ public final class TorchCheckpoint {
     private static boolean byteOrderIsBig(Path file, ZipFile zip, String prefix) throws IOException {
         ZipEntry e = zip.getEntry(prefix + "byteorder");
         if (e == null) return false; // Written only since PyTorch 2.0; older files are little-endian.
-        String order = new String(readEntry(file, zip, e, 16), java.nio.charset.StandardCharsets.US_ASCII).trim();
+        String order = new String(readEntry(file, zip, e, 16), StandardCharsets.US_ASCII).trim();
         return switch (order) {
             case "little" -> false;
             case "big" -> true;
@@ -185,8 +202,8 @@ public final class TorchCheckpoint {
     }
 
     /** Copies a strided view of a storage into a dense row-major tensor. */
-    private static HostTensor gather(Path file, String name, Unpickler.TensorRef t, byte[] storage, boolean bigEndian)
-            throws CheckpointFormatException {
+    private static HostTensor gather(Path file, String name, Unpickler.TensorRef t, byte[] storage, boolean bigEndian,
+                                     boolean mayTakeStorage) throws CheckpointFormatException {
         DType dtype = t.storage().dtype();
         int es = dtype.bytes();
         long[] size = t.size(), stride = t.stride();
@@ -209,10 +226,24 @@ public final class TorchCheckpoint {
         if (numel * es > Integer.MAX_VALUE - 8) {
             throw new CheckpointFormatException(file, "tensor '" + name + "' has " + numel * es + " bytes, over the 2 GiB a host tensor can hold");
         }
-        byte[] out = new byte[(int) (numel * es)];
-        if (numel > 0) copyStrided(storage, t.offset(), size, stride, es, out);
+        byte[] out;
+        if (mayTakeStorage && t.offset() == 0 && numel * es == storage.length && isContiguous(size, stride)) {
+            out = storage; // the common case: a tensor that is its whole storage, used by nothing else
+        } else {
+            out = new byte[(int) (numel * es)];
+            if (numel > 0) copyStrided(storage, t.offset(), size, stride, es, out);
+        }
         if (bigEndian && es > 1) swapBytes(out, es);
         return new HostTensor(dtype, size, out);
+    }
+
+    private static boolean isContiguous(long[] size, long[] stride) {
+        long expected = 1;
+        for (int d = size.length - 1; d >= 0; d--) {
+            if (size[d] != 1 && stride[d] != expected) return false;
+            expected *= size[d];
+        }
+        return true;
     }
 
     private static void copyStrided(byte[] src, long offset, long[] size, long[] stride, int es, byte[] out) {

@@ -225,4 +225,22 @@ class TorchCheckpointTest {
             Files.delete(f);
         }
     }
+
+    @Test
+    void aStorageDeclaredWithTwoSizesIsRefused() throws IOException {
+        PickleBytes p = new PickleBytes().op(0x80, 2, '}', '(');
+        for (String name : new String[]{"a", "b"}) {
+            int numel = name.equals("a") ? 2 : 4;
+            p.str(name).global("torch._utils", "_rebuild_tensor_v2").op('(')
+                    .op('(').str("storage").global("torch", "FloatStorage").str("0").str("cpu").integer(numel).op('t', 'Q')
+                    .integer(0).tuple(numel).tuple(1).op(0x89, '}', 't', 'R');
+        }
+        Path f = Fixtures.oneStorageCheckpoint(p.op('u', '.').bytes(), Fixtures.floats(4, ByteOrder.LITTLE_ENDIAN), null);
+        try {
+            CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> TorchCheckpoint.read(f));
+            assertTrue(e.getMessage().contains("declared as 2 F32 elements and, for tensor 'b', as 4"), e.getMessage());
+        } finally {
+            Files.delete(f);
+        }
+    }
 }
