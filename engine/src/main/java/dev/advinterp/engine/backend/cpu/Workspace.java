@@ -12,7 +12,14 @@ import java.lang.foreign.MemorySegment;
 final class Workspace {
     private static final ThreadLocal<Workspace[]> SLOTS = ThreadLocal.withInitial(() -> new Workspace[4]);
 
+    private static final java.util.concurrent.atomic.AtomicLong BYTES = new java.util.concurrent.atomic.AtomicLong();
+
     private MemorySegment segment;
+
+    /** Bytes held by the workspaces of all threads (they are part of {@link NativeMemory}'s count too). */
+    static long totalBytes() {
+        return BYTES.get();
+    }
 
     /** Slot {@code slot} of this thread's workspaces, holding at least {@code floats} floats. */
     static MemorySegment get(int slot, long floats) {
@@ -23,8 +30,12 @@ final class Workspace {
 
     private MemorySegment ensure(long bytes) {
         if (segment == null || segment.byteSize() < bytes) {
-            if (segment != null) NativeMemory.free(segment);
+            if (segment != null) {
+                BYTES.addAndGet(-segment.byteSize());
+                NativeMemory.free(segment);
+            }
             segment = NativeMemory.allocate(Math.max(bytes, 1));
+            BYTES.addAndGet(segment.byteSize());
         }
         return segment;
     }

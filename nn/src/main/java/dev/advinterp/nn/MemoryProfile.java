@@ -1,0 +1,90 @@
+package dev.advinterp.nn;
+
+import dev.advinterp.engine.Gradients;
+import dev.advinterp.engine.Ops;
+import dev.advinterp.engine.Scope;
+import dev.advinterp.engine.Tape;
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.Backends;
+import dev.advinterp.engine.memory.NativeMemory;
+import dev.advinterp.nn.models.ImageModel;
+import dev.advinterp.nn.optim.Sgd;
+
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * What a model needs in memory, measured through the engine's allocation statistics: the
+ * parameters and buffers, the optimiser's momentum, the kernels' reusable workspaces, and the
+ * peak of one training step (forward, loss, backward, SGD) and of one evaluation forward above
+ * that. {@code moduleOutputBytes} is the sum of the distinct outputs of every module in the
+ * forward pass, a lower bound for what the training step must keep for its backward.
+ */
+public record MemoryProfile(String model, int batch, int size, long parameterBytes, long optimizerBytes, long workspaceBytes,
+                            long trainingStepPeakBytes, long forwardPeakBytes, long moduleOutputBytes, long leakedBytes) {
+
+    /** Measures after one warm-up step, so that the workspaces have their steady size. */
+    public static MemoryProfile measure(ImageModel m, int batch) {
+        int size = m.config().inputSize(), c = m.config().inChannels();
+        long before = NativeMemory.currentBytes();
+        long params = 0;
+        for (Tensor t : m.namedParameters().values()) params += t.numel() * Float.BYTES;
+        for (Tensor t : m.namedBuffers().values()) params += t.numel() * Float.BYTES;
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = i % m.config().classes();
+        try (Sgd sgd = new Sgd(m.namedParameters(), Sgd.Options.defaults(0.001f))) {
+            long optimizer = NativeMemory.currentBytes() - before;
+            step(m, sgd, batch, c, size, labels);
+            long base = NativeMemory.currentBytes();
+            NativeMemory.resetPeak();
+            step(m, sgd, batch, c, size, labels);
+            long trainPeak = NativeMemory.peakBytes() - base;
+            long leaked = NativeMemory.currentBytes() - base;
+
+            long outputs;
+            NativeMemory.resetPeak();
+            long evalBase = NativeMemory.currentBytes();
+            boolean was = m.isTraining();
+            m.eval();
+            try (Scope s = Scope.open(); Activations cap = Activations.capture(m.namedModules().keySet().toArray(String[]::new))) {
+                m.call(Tensor.rand(1, 0f, 1f, batch, c, size, size));
+                Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+                long sum = 0;
+                for (Tensor t : cap.all().values()) {
+                    if (seen.add(t.storage())) sum += t.storage().byteSize();
+                }
+                outputs = sum;
+            } finally {
+                m.train(was);
+            }
+            long forwardPeak = NativeMemory.peakBytes() - evalBase;
+            return new MemoryProfile(m.config().toString(), batch, size, params, optimizer, Backends.cpu().workspaceBytes(),
+                    trainPeak, forwardPeak, outputs, leaked);
+        }
+    }
+
+    private static void step(ImageModel m, Sgd sgd, int batch, int c, int size, int[] labels) {
+        m.train(true);
+        try (Scope s = Scope.open(); Tape tape = Tape.start()) {
+            Tensor loss = Ops.softmaxCrossEntropy(m.call(Tensor.rand(2, 0f, 1f, batch, c, size, size)), labels);
+            Gradients g = tape.backward(loss);
+            sgd.step(g, 0.001f);
+        }
+    }
+
+    private static String mb(long bytes) {
+        return String.format("%.1f", bytes / (1024.0 * 1024.0));
+    }
+
+    /** One Markdown table row: model, batch, size, then MiB of each part. */
+    public String markdownRow() {
+        return "| " + model + " | " + batch + " | " + mb(parameterBytes) + " | " + mb(optimizerBytes) + " | " + mb(workspaceBytes)
+                + " | " + mb(trainingStepPeakBytes) + " | " + mb(forwardPeakBytes) + " |";
+    }
+
+    public static String markdownHeader() {
+        return "| model | batch | parameters + buffers (MiB) | SGD momentum (MiB) | workspaces (MiB) | training step peak (MiB) | forward peak (MiB) |\n"
+                + "|---|---|---|---|---|---|---|";
+    }
+}
