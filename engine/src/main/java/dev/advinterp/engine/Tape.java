@@ -106,10 +106,38 @@ public final class Tape implements AutoCloseable {
     /**
      * Backward from {@code output} with {@code seed} as its gradient. Returns the gradients of every
      * watched tensor and every parameter reached; intermediate gradients are freed as soon as they
-     * have been used. The tape can run backward once.
+     * have been used. This is the tape's last backward: its record is dropped.
      */
     public Gradients backward(Tensor output, Tensor seed) {
-        if (closed) throw new IllegalStateException("backward on a closed tape");
+        return run(output, seed, null, false);
+    }
+
+    /**
+     * Gradients of a one-element {@code output} with respect to {@code targets} only (watched
+     * inputs or parameters), keeping the record so that a later backward can run over the same
+     * ops: an attack's input gradient taken from the same clean forward that the training loss
+     * then differentiates. Only the ops on a path to a target compute gradients (no weight
+     * gradients when the target is the input).
+     */
+    public Gradients gradients(Tensor output, Tensor... targets) {
+        if (output.numel() != 1) {
+            throw new IllegalArgumentException("gradients of a tensor of shape " + output.shape() + ": only one-element outputs");
+        }
+        if (targets.length == 0) throw new IllegalArgumentException("gradients: name at least one target tensor");
+        Map<Tensor, Boolean> wanted = new IdentityHashMap<>();
+        for (Tensor t : targets) {
+            if (!tracks(t)) {
+                throw new IllegalArgumentException("gradients: target " + t.shape() + " (made by " + t.origin()
+                        + ") is not tracked by this tape; watch it first");
+            }
+            wanted.put(t, Boolean.TRUE);
+        }
+        Gradients g = run(output, Tensor.full(output.shape(), 1f), wanted, true);
+        return g;
+    }
+
+    private Gradients run(Tensor output, Tensor seed, Map<Tensor, Boolean> targets, boolean retain) {
+        if (closed) throw new IllegalStateException("backward on a closed tape (output " + output.shape() + ")");
         if (!seed.shape().equals(output.shape())) {
             throw new IllegalArgumentException("backward: seed " + seed.shape() + " does not match output " + output.shape());
         }
@@ -120,6 +148,19 @@ public final class Tape implements AutoCloseable {
         paused = true;
         Map<Tensor, Boolean> produced = new IdentityHashMap<>();
         for (Node n : nodes) produced.put(n.output(), Boolean.TRUE);
+        // With targets, an input needs a gradient only if a target is it or lies upstream of it.
+        Map<Tensor, Boolean> leads = null;
+        if (targets != null) {
+            leads = new IdentityHashMap<>(targets);
+            for (Node n : nodes) {
+                for (Tensor in : n.inputs()) {
+                    if (in != null && leads.containsKey(in)) {
+                        leads.put(n.output(), Boolean.TRUE);
+                        break;
+                    }
+                }
+            }
+        }
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();   // outputs of recorded ops, pending
         Map<Tensor, Tensor> leaves = new IdentityHashMap<>();  // watched inputs and parameters
         grads.put(output, seed);
@@ -128,21 +169,38 @@ public final class Tape implements AutoCloseable {
                 Node node = nodes.get(i);
                 Tensor g = grads.remove(node.output());
                 if (g == null) continue;
-                Tensor[] inGrads = node.backward().apply(g, node.needs());
+                boolean[] needs = node.needs();
+                if (leads != null) {
+                    needs = needs.clone();
+                    boolean any = false;
+                    for (int j = 0; j < needs.length; j++) {
+                        needs[j] &= node.inputs()[j] != null && leads.containsKey(node.inputs()[j]);
+                        any |= needs[j];
+                    }
+                    if (!any) {
+                        if (g != seed) g.close();
+                        continue;
+                    }
+                }
+                Tensor[] inGrads = node.backward().apply(g, needs);
                 if (g != seed) g.close();
                 for (int j = 0; j < node.inputs().length; j++) {
-                    if (!node.needs()[j] || inGrads[j] == null) continue;
+                    if (!needs[j] || inGrads[j] == null) continue;
                     Tensor in = node.inputs()[j];
-                    accumulate(produced.containsKey(in) ? grads : leaves, in, inGrads[j]);
+                    if (targets != null && targets.containsKey(in)) accumulate(leaves, in, inGrads[j]); // stop at a target
+                    else if (produced.containsKey(in)) accumulate(grads, in, inGrads[j]);
+                    else if (targets == null) accumulate(leaves, in, inGrads[j]);
+                    else inGrads[j].close();
                 }
             }
         } finally {
             paused = false;
-            nodes.clear();
+            if (!retain) nodes.clear();
         }
         for (Tensor g : grads.values()) {
             if (g != seed) g.close();
         }
+        if (targets != null) seed.close();
         return new Gradients(leaves);
     }
 
