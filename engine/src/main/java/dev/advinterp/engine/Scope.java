@@ -78,8 +78,8 @@ public final class Scope implements AutoCloseable {
         t.checkLive("adopt");
         Scope old = t.owner();
         if (old == this) return t;
+        add(t); // first: if this scope is closed the tensor stays where it was instead of belonging nowhere
         if (old != null) old.remove(t);
-        add(t);
         t.setOwner(this);
         return t;
     }

@@ -19,7 +19,11 @@ public final class Shape {
             if (d <= 0) {
                 throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " has a non-positive dimension");
             }
-            n = Math.multiplyExact(n, d);
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " has more than " + Long.MAX_VALUE + " elements");
+            }
         }
         this.dims = dims;
         this.numel = n;

@@ -37,6 +37,11 @@ public final class Tensor implements AutoCloseable {
 
     /** An uninitialised tensor on {@code backend}; every kernel that returns one writes all of it. */
     public static Tensor empty(Backend backend, Shape shape, String origin) {
+        if (shape.numel() > Long.MAX_VALUE / Float.BYTES) {
+            // numel·4 would wrap around to a small allocation that the tensor then overruns
+            throw new IllegalArgumentException(origin + ": shape " + shape + " has " + shape.numel()
+                    + " elements; their size in bytes does not fit in a long");
+        }
         return new Tensor(shape, new Storage(backend, shape.numel() * Float.BYTES), origin);
     }
 
@@ -76,7 +81,7 @@ public final class Tensor implements AutoCloseable {
     /** Standard normal values times {@code std}, from {@code seed} (the same seed gives the same bits). */
     public static Tensor randn(long seed, float std, int... dims) {
         Shape shape = Shape.of(dims);
-        float[] v = new float[Math.toIntExact(shape.numel())];
+        float[] v = new float[arrayLength(shape, "randn")];
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < v.length; i++) v[i] = (float) (gaussian(r) * std);
         return of(v, dims);
@@ -85,10 +90,19 @@ public final class Tensor implements AutoCloseable {
     /** Uniform values in [lo, hi) from {@code seed}. */
     public static Tensor rand(long seed, float lo, float hi, int... dims) {
         Shape shape = Shape.of(dims);
-        float[] v = new float[Math.toIntExact(shape.numel())];
+        float[] v = new float[arrayLength(shape, "rand")];
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * (float) r.nextDouble();
         return of(v, dims);
+    }
+
+    /** The length of a Java array holding {@code shape}'s values, or an exception naming the shape. */
+    private static int arrayLength(Shape shape, String what) {
+        if (shape.numel() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(what + ": shape " + shape + " has " + shape.numel()
+                    + " elements, more than a Java array holds");
+        }
+        return (int) shape.numel();
     }
 
     private static double gaussian(SplittableRandom r) {
@@ -175,7 +189,7 @@ public final class Tensor implements AutoCloseable {
     /** A copy of the values as a Java array. */
     public float[] toArray() {
         checkLive("toArray");
-        float[] out = new float[Math.toIntExact(numel())];
+        float[] out = new float[arrayLength(shape, "toArray")];
         backend().copyToHost(this, out, 0);
         return out;
     }

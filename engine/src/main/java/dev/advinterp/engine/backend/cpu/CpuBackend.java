@@ -106,7 +106,8 @@ public final class CpuBackend implements Backend {
 
     /** A stored rows×cols row-major with leading dimension ld must lie inside t. */
     private static void checkMatrix(String name, Tensor t, long offset, int rows, int cols, int ld) {
-        if (ld < cols || offset < 0 || offset + (long) (rows - 1) * ld + cols > t.numel()) {
+        // compared as extent > numel − offset: offset + extent could overflow a long and pass
+        if (ld < cols || offset < 0 || offset > t.numel() || (long) (rows - 1) * ld + cols > t.numel() - offset) {
             throw new IllegalArgumentException("gemm: matrix " + name + " (" + rows + "×" + cols + ", ld " + ld + ", offset "
                     + offset + ") does not fit in tensor " + t.shape());
         }

@@ -1,0 +1,210 @@
+package dev.advinterp.engine;
+
+import dev.advinterp.engine.GradCheck.Input;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.FloatRange;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Scale;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static dev.advinterp.engine.TestData.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The fused ops: the two losses with their gradients, and the in-place FGSM and SGD updates. */
+class FusedOpsTest {
+
+    // ---------------------------------------------------------------- softmax cross-entropy
+
+    @Property(tries = 25)
+    void softmaxCrossEntropy(@ForAll @IntRange(min = 1, max = 16) int rows, @ForAll @IntRange(min = 1, max = 20) int classes,
+                             @ForAll @FloatRange(min = 0.1f, max = 10) float spread, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] labels = labels(r, rows, classes);
+        GradCheck.check("softmaxCrossEntropy " + rows + "x" + classes, seed,
+                t -> Ops.softmaxCrossEntropy(t[0], labels),
+                in -> new double[]{Ref64.softmaxCrossEntropy(in[0], rows, classes, labels)},
+                Input.diff("logits", normal(r, rows * classes, spread), rows, classes));
+    }
+
+    @Test
+    void softmaxCrossEntropyIsStableForLargeLogits() {
+        // exp(±1000) overflows; the loss and gradient must come from shifted logits
+        float[] logits = {1000, 1001, 999, -1000, -1001, -999};
+        int[] labels = {2, 1};
+        GradCheck.check("softmaxCrossEntropy, large logits", 40, t -> Ops.softmaxCrossEntropy(t[0], labels),
+                in -> new double[]{Ref64.softmaxCrossEntropy(in[0], 2, 3, labels)}, Input.diff("logits", logits, 2, 3));
+    }
+
+    @Test
+    void softmaxCrossEntropyWithoutATapeGivesTheSameLoss() {
+        float[] logits = normal(new SplittableRandom(41), 12, 2);
+        int[] labels = {0, 3, 2};
+        try (var s = Scope.open()) {
+            float plain = Ops.softmaxCrossEntropy(Tensor.of(logits, 3, 4), labels).item();
+            float recorded;
+            try (var tape = Tape.start()) {
+                Tensor x = tape.watch(Tensor.of(logits, 3, 4));
+                recorded = Ops.softmaxCrossEntropy(x, labels).item();
+            }
+            assertEquals(Float.floatToIntBits(plain), Float.floatToIntBits(recorded));
+            // one float32 rounding of a float64 loss
+            assertEquals(Ref64.softmaxCrossEntropy(f64(logits), 3, 4, labels), plain, 1e-6 * Math.abs(plain));
+        }
+    }
+
+    // ---------------------------------------------------------------- feature matching
+
+    @Property(tries = 20)
+    void featureMatching(@ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(min = 1, max = 5) int c,
+                         @ForAll @IntRange(min = 1, max = 30) int hw, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        GradCheck.check("featureMatching", seed, t -> Ops.featureMatching(t[0], t[1]),
+                in -> new double[]{Ref64.featureMatching(in[0], in[1])},
+                Input.diff("a", normal(r, n * c * hw, 1), n, c, hw), Input.diff("b", normal(r, n * c * hw, 1), n, c, hw));
+    }
+
+    @Test
+    void featureMatchingOverSeveralBlocksWithOneSideTracked() {
+        // 70 001 elements: the blocked, parallel reduction; only a tracked side gets a gradient
+        int n = 70_001;
+        SplittableRandom r = new SplittableRandom(42);
+        float[] b = normal(r, n, 1);
+        GradCheck.check("featureMatching, large", 42, t -> Ops.featureMatching(t[0], Tensor.of(b, n)),
+                in -> new double[]{Ref64.featureMatching(in[0], f64(b))}, Input.diff("a", normal(r, n, 1), n));
+    }
+
+    // ---------------------------------------------------------------- FGSM step
+
+    /** One FGSM step on random data against {@link Ref64#fgsmStep}. */
+    @Property(tries = 30)
+    void fgsmStepMatchesTheFormula(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 1, max = 4) int c,
+                                   @ForAll @IntRange(min = 1, max = 6) int h, @ForAll @IntRange(min = 1, max = 6) int w,
+                                   @ForAll @FloatRange(min = 0, max = 0.2f) @Scale(4) float alpha,
+                                   @ForAll @FloatRange(min = 0, max = 0.2f) @Scale(4) float eps, @ForAll boolean perChannel,
+                                   @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int size = n * c * h * w;
+        float[] x0 = uniform(r, size, 0, 1);
+        float[] x = x0.clone();
+        for (int i = 0; i < size; i++) x[i] += (float) (eps * (2 * r.nextDouble() - 1));
+        float[] g = normal(r, size, 1);
+        for (int i = 0; i < size; i++) if (r.nextInt(4) == 0) g[i] = 0f; // sign(0) = 0 must leave them in place
+        int nb = perChannel ? c : 1;
+        float[] lo = uniform(r, nb, -0.2, 0.3), hi = new float[nb];
+        for (int i = 0; i < nb; i++) hi[i] = lo[i] + (float) (0.3 + r.nextDouble());
+        double[] want = Ref64.fgsmStep(f64(x), f64(g), f64(x0), alpha, eps, f64(lo), f64(hi), c, h * w);
+        try (var s = Scope.open()) {
+            Tensor tx = Tensor.of(x, n, c, h, w);
+            Ops.fgsmStep(tx, Tensor.of(g, n, c, h, w), Tensor.of(x0, n, c, h, w), alpha, eps, lo, hi);
+            float[] got = tx.toArray();
+            for (int i = 0; i < size; i++) {
+                // x + α and x0 ± ε are each one float32 rounding of values below 2
+                assertEquals(want[i], got[i], 1e-6, "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void fgsmStepByHand() {
+        try (var s = Scope.open()) {
+            Tensor x0 = Tensor.of(new float[]{0.5f, 0.5f, 0.98f, 0.02f, 0.3f}, 5);
+            Tensor x = x0.copy();
+            Tensor g = Tensor.of(new float[]{2f, -0.5f, 1f, -1f, 0f}, 5);
+            Ops.fgsmStep(x, g, x0, 0.1f, 0.05f, new float[]{0f}, new float[]{1f});
+            // ±α clipped to the ε-ball, then to [0, 1]; a zero gradient moves nothing
+            assertArrayEquals(new float[]{0.55f, 0.45f, 1f, 0f, 0.3f}, x.toArray(), 1e-7f);
+        }
+    }
+
+    @Test
+    void fgsmStepUsesEachChannelsBounds() {
+        try (var s = Scope.open()) {
+            // [n=2, c=2, 2]: channel 0 bounded to [0, 1], channel 1 to [-1, 0.25]
+            float[] v = {0.9f, 0.1f, 0.2f, -0.9f, 0.9f, 0.1f, 0.2f, -0.9f};
+            Tensor x0 = Tensor.of(v, 2, 2, 2), x = x0.copy();
+            Tensor g = Tensor.of(new float[]{1, -1, 1, -1, 1, -1, 1, -1}, 2, 2, 2);
+            Ops.fgsmStep(x, g, x0, 0.5f, 10f, new float[]{0f, -1f}, new float[]{1f, 0.25f});
+            assertArrayEquals(new float[]{1f, 0f, 0.25f, -1f, 1f, 0f, 0.25f, -1f}, x.toArray(), 1e-7f);
+        }
+    }
+
+    @Test
+    void fgsmStepOnRank2AndRank1() {
+        try (var s = Scope.open()) {
+            // [n, c]: the channel is dimension 1
+            Tensor x = Tensor.zeros(2, 3);
+            Ops.fgsmStep(x, Tensor.full(Shape.of(2, 3), 1f), Tensor.zeros(2, 3), 1f, 1f, new float[]{0, 0, 0},
+                    new float[]{0.1f, 0.2f, 0.3f});
+            assertArrayEquals(new float[]{0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f}, x.toArray());
+            Tensor y = Tensor.zeros(4);
+            Ops.fgsmStep(y, Tensor.of(new float[]{1, -1, 0, 3}, 4), Tensor.zeros(4), 0.5f, 0.25f, new float[]{-1}, new float[]{1});
+            assertArrayEquals(new float[]{0.25f, -0.25f, 0f, 0.25f}, y.toArray());
+        }
+    }
+
+    @Property(tries = 15)
+    void iteratedStepsStayInsideTheBallAndTheBounds(@ForAll @IntRange(min = 1, max = 3) int c,
+                                                    @ForAll @FloatRange(min = 0.001f, max = 0.1f) @Scale(4) float eps,
+                                                    @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int size = 2 * c * 16;
+        float[] x0 = uniform(r, size, 0, 1);
+        try (var s = Scope.open()) {
+            Tensor clean = Tensor.of(x0, 2, c, 4, 4), x = clean.copy();
+            for (int step = 0; step < 6; step++) {
+                Ops.fgsmStep(x, Tensor.of(normal(r, size, 1), 2, c, 4, 4), clean, eps / 3, eps, new float[]{0}, new float[]{1});
+            }
+            float[] v = x.toArray();
+            for (int i = 0; i < size; i++) {
+                // the bounds are computed in float32 from x0 and ε: one rounding
+                assertTrue(Math.abs(v[i] - x0[i]) <= eps + 1e-6, "element " + i + " left the ε-ball");
+                assertTrue(v[i] >= 0 && v[i] <= 1, "element " + i + " left [0, 1]");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- SGD step
+
+    @Property(tries = 25)
+    void sgdStepMatchesPyTorch(@ForAll @IntRange(min = 1, max = 70_000) int n, @ForAll @FloatRange(min = 0, max = 0.5f) @Scale(4) float lr,
+                               @ForAll @FloatRange(min = 0, max = 0.99f) @Scale(4) float momentumRaw, @ForAll boolean withMomentum,
+                               @ForAll @FloatRange(min = 0, max = 0.1f) @Scale(4) float wd, @ForAll boolean nesterovRaw,
+                               @ForAll long seed) {
+        float momentum = withMomentum ? Math.max(momentumRaw, 0.01f) : 0f;
+        boolean nesterov = withMomentum && nesterovRaw;
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] p = normal(r, n, 1);
+        double[] p64 = f64(p), buf64 = null;
+        try (var s = Scope.open()) {
+            Tensor param = Tensor.of(p, n), buf = withMomentum ? Tensor.zeros(n) : null;
+            for (int step = 0; step < 3; step++) {
+                float[] g = normal(r, n, 1);
+                Ops.sgdStep(param, Tensor.of(g, n), buf, lr, momentum, wd, nesterov);
+                buf64 = Ref64.sgdStep(p64, f64(g), buf64, lr, momentum, wd, nesterov);
+            }
+            // three steps of a few float32 operations each on O(1) values
+            assertClose("parameter", p64, param.toArray(), 1e-5);
+            if (withMomentum) assertClose("momentum buffer", buf64, buf.toArray(), 1e-5);
+        }
+    }
+
+    @Test
+    void sgdStepByHand() {
+        try (var s = Scope.open()) {
+            Tensor p = Tensor.of(new float[]{1f, -2f}, 2), buf = Tensor.zeros(2);
+            Tensor g = Tensor.of(new float[]{0.5f, 1f}, 2);
+            // d = g + 0.1·p = [0.6, 0.8]; buf = d; nesterov: p −= 0.1·(d + 0.9·buf) = 0.1·1.9·d
+            Ops.sgdStep(p, g, buf, 0.1f, 0.9f, 0.1f, true);
+            assertArrayEquals(new float[]{0.6f, 0.8f}, buf.toArray(), 1e-7f);
+            assertArrayEquals(new float[]{1f - 0.114f, -2f - 0.152f}, p.toArray(), 1e-6f);
+            // second step: d = g + 0.1·p; buf = 0.9·buf + d; p −= 0.1·(d + 0.9·buf)
+            float d0 = 0.5f + 0.1f * 0.886f, b0 = 0.9f * 0.6f + d0;
+            Ops.sgdStep(p, g, buf, 0.1f, 0.9f, 0.1f, true);
+            assertEquals(b0, buf.get(0), 1e-6f);
+            assertEquals(0.886f - 0.1f * (d0 + 0.9f * b0), p.get(0), 1e-6f);
+        }
+    }
+}
