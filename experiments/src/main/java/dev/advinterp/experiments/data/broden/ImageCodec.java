@@ -1,0 +1,101 @@
+package dev.advinterp.experiments.data.broden;
+
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Image files to and from arrays. Streams are wrapped in memory caches explicitly: ImageIO's own
+ * stream factories would otherwise spill every small PNG through a temporary file.
+ */
+final class ImageCodec {
+
+    private ImageCodec() {
+    }
+
+    /** Decodes PNG/JPEG/whatever ImageIO knows; throws IOException with a reason when it cannot. */
+    static BufferedImage decode(byte[] bytes) throws IOException {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            BufferedImage img = ImageIO.read(in);
+            if (img == null) throw new IOException("not an image format this Java can read");
+            return img;
+        } catch (RuntimeException e) {
+            // Some readers fail on truncated data with unchecked exceptions; it is still just a bad file.
+            throw new IOException(e.toString(), e);
+        }
+    }
+
+    /** RGB in [0, 1] as {@code [3, h, w]} row-major; grey and palette images are expanded to RGB. */
+    static float[] toChw(BufferedImage img) {
+        int w = img.getWidth(), h = img.getHeight(), hw = w * h;
+        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+        float[] out = new float[3 * hw];
+        for (int p = 0; p < hw; p++) {
+            int v = argb[p];
+            out[p] = ((v >>> 16) & 255) / 255f;
+            out[hw + p] = ((v >>> 8) & 255) / 255f;
+            out[2 * hw + p] = (v & 255) / 255f;
+        }
+        return out;
+    }
+
+    /**
+     * Label numbers of a Broden mask, row-major: red + 256·green of each pixel, as NetDissect reads
+     * them. A single-channel (grey) mask, which NetDissect cannot read, is taken as its values.
+     */
+    static int[] toLabels(BufferedImage img) {
+        int w = img.getWidth(), h = img.getHeight();
+        int[] out = new int[w * h];
+        Raster r = img.getRaster();
+        if (img.getColorModel() instanceof IndexColorModel) {
+            int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+            for (int p = 0; p < out.length; p++) out[p] = ((argb[p] >>> 16) & 255) + 256 * ((argb[p] >>> 8) & 255);
+        } else if (r.getNumBands() >= 3) {
+            int[] red = r.getSamples(0, 0, w, h, 0, (int[]) null), green = r.getSamples(0, 0, w, h, 1, (int[]) null);
+            for (int p = 0; p < out.length; p++) out[p] = red[p] + 256 * green[p];
+        } else {
+            r.getSamples(0, 0, w, h, 0, out);
+        }
+        return out;
+    }
+
+    /** A PNG of packed {@code 0xRRGGBB} pixels, bytes identical for identical pixels. */
+    static byte[] png(int[] rgb, int w, int h) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+        img.setRGB(0, 0, w, h, rgb, 0, w);
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(w * h + 1024);
+        try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            writer.write(null, new IIOImage(img, null, null), param);
+        } catch (IOException e) {
+            throw new UncheckedIOException("encoding a PNG in memory failed: " + e.getMessage(), e);
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A Broden mask PNG: label = red + 256·green, blue unused. */
+    static byte[] maskPng(int[] labels, int w, int h) {
+        int[] rgb = new int[labels.length];
+        for (int p = 0; p < labels.length; p++) {
+            int l = labels[p];
+            if (l < 0 || l > 0xFFFF) throw new IllegalArgumentException("a mask label must be in 0..65535, got " + l);
+            rgb[p] = ((l & 255) << 16) | ((l >>> 8) << 8);
+        }
+        return png(rgb, w, h);
+    }
+}
