@@ -3,15 +3,25 @@ package dev.advinterp.experiments.data;
 import dev.advinterp.nn.train.Batch;
 import dev.advinterp.nn.train.BatchSource;
 
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Batches of a {@link Dataset} for training or evaluation, assembled by background threads
@@ -19,23 +29,37 @@ import java.util.concurrent.TimeUnit;
  * (seed, epoch, index), so an epoch's batches are the same bits whatever the thread count, the
  * timing, or the epochs read before (a resumed run sees what an uninterrupted one saw).
  *
- * <p>A batch's samples are decoded in parallel by the workers; at most {@code prefetch} batches
- * wait in memory. The last incomplete batch is dropped when {@code dropLast} (training), kept
+ * <p>Each batch is split among all the workers, so even a single batch in flight keeps every
+ * core decoding; at most {@code prefetch} finished or unfinished batches wait ahead of the
+ * consumer. The last incomplete batch is dropped when {@code dropLast} (training), kept
  * otherwise (evaluation).
+ *
+ * <p>An epoch's iterator that is abandoned half-read (an exception in the training loop) stops
+ * its feeder once it is garbage; {@link #close()} stops every epoch at once, ends the worker
+ * threads, and makes the iterators throw. Idle workers also end by themselves after a while, so
+ * a loader that is never closed does not pin threads.
  */
 public final class BatchLoader implements BatchSource, AutoCloseable {
+    private static final Cleaner ABANDONED = Cleaner.create();
+    private static final AtomicInteger LOADERS = new AtomicInteger();
+    private static final long WAIT_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(10);
+
     private final Dataset data;
     private final int batch;
     private final boolean shuffle, dropLast;
     private final long seed;
     private final Augmentation augmentation;
     private final boolean train;
-    private final int prefetch;
-    private final ExecutorService workers;
+    private final int prefetch, workerCount;
+    private final ThreadPoolExecutor workers;
+    private final String threadPrefix;
+    private final Set<Feed> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     /**
-     * @param train        whether the dataset applies its random training preprocessing (and {@code augmentation} runs)
-     * @param workers      decoding threads (≥ 1)
+     * @param train    whether the dataset applies its random training preprocessing (and {@code augmentation} runs)
+     * @param workers  decoding threads (≥ 1)
+     * @param prefetch batches assembled ahead of the consumer (≥ 1)
      */
     public BatchLoader(Dataset data, int batch, boolean shuffle, boolean dropLast, long seed, Augmentation augmentation,
                        boolean train, int workers, int prefetch) {
@@ -44,7 +68,9 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
         if (dropLast && data.size() < batch) {
             throw new IllegalArgumentException(data.name() + " has " + data.size() + " samples, fewer than one batch of " + batch);
         }
-        if (workers <= 0 || prefetch <= 0) throw new IllegalArgumentException("workers and prefetch must be positive");
+        if (workers <= 0 || prefetch <= 0) {
+            throw new IllegalArgumentException("workers and prefetch must be positive, got " + workers + " and " + prefetch);
+        }
         this.data = data;
         this.batch = batch;
         this.shuffle = shuffle;
@@ -53,21 +79,25 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
         this.augmentation = augmentation == null ? Augmentation.none() : augmentation;
         this.train = train;
         this.prefetch = prefetch;
-        this.workers = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "advinterp-loader");
+        this.workerCount = workers;
+        this.threadPrefix = "advinterp-loader-" + LOADERS.incrementAndGet() + "-" + data.name();
+        AtomicInteger threads = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(workers, workers, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, threadPrefix + "-worker-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+        this.workers.allowCoreThreadTimeOut(true);
     }
 
-    /** Training: shuffled, augmented, incomplete last batch dropped; 2 workers, 4 batches ahead. */
+    /** Training: shuffled, augmented, incomplete last batch dropped; a worker per core, 4 batches ahead. */
     public static BatchLoader training(Dataset data, int batch, long seed, Augmentation augmentation) {
-        return new BatchLoader(data, batch, true, true, seed, augmentation, true, Math.max(1, Runtime.getRuntime().availableProcessors()), 4);
+        return new BatchLoader(data, batch, true, true, seed, augmentation, true, Runtime.getRuntime().availableProcessors(), 4);
     }
 
-    /** Evaluation: in order, deterministic preprocessing, every sample. */
+    /** Evaluation: in order, deterministic preprocessing, every sample; a worker per core. */
     public static BatchLoader evaluation(Dataset data, int batch) {
-        return new BatchLoader(data, batch, false, false, 0, Augmentation.none(), false, Math.max(1, Runtime.getRuntime().availableProcessors()), 4);
+        return new BatchLoader(data, batch, false, false, 0, Augmentation.none(), false, Runtime.getRuntime().availableProcessors(), 4);
     }
 
     public Dataset dataset() {
@@ -99,72 +129,177 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
         return order;
     }
 
-    @Override
-    public Iterator<Batch> epoch(int epoch) {
-        int[] order = order(epoch);
-        int count = batches();
-        BlockingQueue<Future<Batch>> queue = new ArrayBlockingQueue<>(prefetch);
-        // A feeder submits batch jobs in order; the queue bounds how many are in flight.
-        Thread feeder = Thread.ofVirtual().unstarted(() -> {
-            try {
-                for (int b = 0; b < count; b++) {
-                    int start = b * batch, n = Math.min(batch, order.length - start);
-                    int bi = b;
-                    queue.put(workers.submit(() -> assemble(order, start, n, epoch, bi)));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        feeder.start();
-        return new Iterator<>() {
-            int next = 0;
-
-            @Override
-            public boolean hasNext() {
-                if (next >= count) return false;
-                return true;
-            }
-
-            @Override
-            public Batch next() {
-                if (!hasNext()) throw new NoSuchElementException();
-                next++;
-                try {
-                    Future<Batch> f = queue.poll(10, TimeUnit.MINUTES);
-                    if (f == null) throw new IllegalStateException("the data loader produced nothing for 10 minutes (" + data.name() + ")");
-                    return f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    feeder.interrupt();
-                    throw new IllegalStateException("interrupted while waiting for a batch", e);
-                } catch (java.util.concurrent.ExecutionException e) {
-                    feeder.interrupt();
-                    Throwable c = e.getCause();
-                    if (c instanceof RuntimeException re) throw re;
-                    throw new IllegalStateException("loading a batch of " + data.name() + " failed: " + c, c);
-                }
-            }
-        };
+    /** Epochs whose feeder has not stopped yet (for tests of the shutdown paths). */
+    int openEpochs() {
+        return open.size();
     }
 
-    private Batch assemble(int[] order, int start, int n, int epoch, int batchIndex) {
+    /** The prefix of every thread this loader starts. */
+    String threadPrefix() {
+        return threadPrefix;
+    }
+
+    @Override
+    public Iterator<Batch> epoch(int epoch) {
+        if (epoch < 0) throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
+        if (closed) throw new IllegalStateException("the loader of " + data.name() + " is closed");
+        Feed feed = new Feed(epoch);
+        open.add(feed);
+        if (closed) { // close() may have run between the check and the add
+            feed.stop();
+            throw new IllegalStateException("the loader of " + data.name() + " is closed");
+        }
+        EpochIterator it = new EpochIterator(feed);
+        // The cleaner holds the feed, never the iterator: a dropped iterator becomes garbage and stops its feeder.
+        ABANDONED.register(it, feed::stop);
+        feed.feeder.start();
+        return it;
+    }
+
+    /** The producing side of one epoch: a feeder thread and the queue of batches it fills. */
+    private final class Feed {
+        final int epoch, count;
+        final int[] order;
+        final BlockingQueue<Future<Batch>> queue = new ArrayBlockingQueue<>(prefetch);
+        final Thread feeder;
+        volatile boolean stopped;
+
+        Feed(int epoch) {
+            this.epoch = epoch;
+            this.order = order(epoch);
+            this.count = batches();
+            this.feeder = new Thread(this::feed, threadPrefix + "-feeder-epoch-" + epoch);
+            feeder.setDaemon(true);
+        }
+
+        private void feed() {
+            try {
+                for (int b = 0; b < count && !stopped; b++) {
+                    int start = b * batch, n = Math.min(batch, order.length - start);
+                    queue.put(submit(b, start, n));
+                }
+            } catch (InterruptedException e) {
+                // stop() interrupts a feeder blocked on a full queue; nothing else to do.
+            } catch (RejectedExecutionException e) {
+                // The workers were shut down by close(); the consumer sees that through `closed`.
+            } finally {
+                if (stopped) cancelQueued();
+            }
+        }
+
+        /** The batch {@code b}: its samples split into contiguous slices, one task per worker. */
+        private Future<Batch> submit(int b, int start, int n) {
+            int c = data.channels(), h = data.height(), w = data.width();
+            float[] images = new float[n * c * h * w];
+            int[] labels = new int[n];
+            int slices = Math.min(n, workerCount);
+            List<CompletableFuture<Void>> parts = new ArrayList<>(slices);
+            for (int s = 0; s < slices; s++) {
+                int from = start + (int) ((long) n * s / slices), to = start + (int) ((long) n * (s + 1) / slices);
+                parts.add(CompletableFuture.runAsync(() -> load(this, from, to, start, images, labels), workers));
+            }
+            return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+                    .thenApply(v -> new Batch(images, labels, n, c, h, w));
+        }
+
+        void stop() {
+            stopped = true;
+            feeder.interrupt();
+            cancelQueued();
+            open.remove(this);
+        }
+
+        private void cancelQueued() {
+            for (Future<Batch> f; (f = queue.poll()) != null; ) f.cancel(false);
+        }
+    }
+
+    /** Loads samples {@code order[from..to)} of the feed's epoch into their places in the batch that starts at {@code start}. */
+    private void load(Feed feed, int from, int to, int start, float[] images, int[] labels) {
         int c = data.channels(), h = data.height(), w = data.width(), per = c * h * w;
-        float[] images = new float[n * per];
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) {
-            int idx = order[start + i];
-            SplittableRandom r = train ? new SplittableRandom(mix(mix(seed, epoch), idx)) : null;
-            Sample s = data.get(idx, r);
-            if (train) s = augmentation.apply(s, r);
+        for (int p = from; p < to && !feed.stopped; p++) {
+            int idx = feed.order[p];
+            Sample s;
+            try {
+                SplittableRandom r = train ? new SplittableRandom(mix(mix(seed, feed.epoch), idx)) : null;
+                s = data.get(idx, r);
+                if (train) s = augmentation.apply(s, r);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(data.name() + ": sample " + idx + " (epoch " + feed.epoch + ") could not be loaded: " + e.getMessage(), e);
+            }
             if (s.c() != c || s.h() != h || s.w() != w) {
                 throw new IllegalStateException(data.name() + ": sample " + idx + " is " + s.c() + "×" + s.h() + "×" + s.w()
                         + ", the dataset declares " + c + "×" + h + "×" + w);
             }
-            System.arraycopy(s.image(), 0, images, i * per, per);
-            labels[i] = s.label();
+            System.arraycopy(s.image(), 0, images, (p - start) * per, per);
+            labels[p - start] = s.label();
         }
-        return new Batch(images, labels, n, c, h, w);
+    }
+
+    /** The consuming side of one epoch. It holds its feed; nothing holds it but the consumer. */
+    private final class EpochIterator implements Iterator<Batch> {
+        private final Feed feed;
+        private int next;
+        private boolean failed;
+
+        EpochIterator(Feed feed) {
+            this.feed = feed;
+        }
+
+        /** False after the last batch or after a failure; a closed loader throws rather than end the epoch early unnoticed. */
+        @Override
+        public boolean hasNext() {
+            if (failed || next >= feed.count) return false;
+            if (closed) throw closedWhileReading();
+            return true;
+        }
+
+        @Override
+        public Batch next() {
+            if (!hasNext()) throw new NoSuchElementException(data.name() + ": epoch " + feed.epoch + " has no batch " + next
+                    + (failed ? " (an earlier batch failed)" : " (it has " + feed.count + ")"));
+            int b = next++;
+            try {
+                Batch out = take(b).get();
+                // Workers skip the rest of a batch once the feed stops: only a batch of an open loader is whole.
+                if (closed) throw closedWhileReading();
+                if (next == feed.count) feed.stop();
+                return out;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed = true;
+                feed.stop();
+                throw new IllegalStateException(data.name() + ": interrupted while waiting for batch " + b + " of epoch " + feed.epoch, e);
+            } catch (ExecutionException e) {
+                failed = true;
+                feed.stop();
+                Throwable cause = e.getCause() instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e.getCause();
+                String message = cause instanceof IllegalStateException && cause.getMessage() != null && cause.getMessage().startsWith(data.name())
+                        ? cause.getMessage()
+                        : data.name() + ": loading batch " + b + " of epoch " + feed.epoch + " failed: " + cause;
+                throw new IllegalStateException(message, cause);
+            }
+        }
+
+        /** Waits for the next batch's future, in short steps so that close() from another thread is noticed. */
+        private Future<Batch> take(int b) throws InterruptedException {
+            long deadline = System.nanoTime() + WAIT_LIMIT_NANOS;
+            while (true) {
+                Future<Batch> f = feed.queue.poll(100, TimeUnit.MILLISECONDS);
+                if (f != null) return f;
+                if (closed || feed.stopped) throw closedWhileReading();
+                if (System.nanoTime() - deadline > 0) {
+                    failed = true;
+                    feed.stop();
+                    throw new IllegalStateException(data.name() + ": no batch " + b + " of epoch " + feed.epoch
+                            + " after 10 minutes; the dataset's reads are stuck (a hung network file system?)");
+                }
+            }
+        }
+
+        private IllegalStateException closedWhileReading() {
+            return new IllegalStateException("the loader of " + data.name() + " was closed while epoch " + feed.epoch + " was read");
+        }
     }
 
     static long mix(long a, long b) {
@@ -174,8 +309,16 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
         return z ^ (z >>> 31);
     }
 
+    /** Stops every epoch being read, ends the worker and feeder threads, and waits briefly for them. */
     @Override
     public void close() {
+        closed = true;
+        for (Feed f : List.copyOf(open)) f.stop();
         workers.shutdownNow();
+        try {
+            workers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
