@@ -1,0 +1,93 @@
+package dev.advinterp.experiments.attacks;
+
+import dev.advinterp.engine.Scope;
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.nn.models.ImageModel;
+
+import java.util.SplittableRandom;
+
+/**
+ * PGD in the L2 norm (Madry et al. 2018), non-targeted: from a random start in the ε-ball, each
+ * step moves α along the per-image normalised gradient, then projects back onto the ball around
+ * the clean image and clips to [0, 1]. ε and α are L2 norms in pixel units (a pixel unit is 1/255
+ * per value).
+ */
+public record PgdL2(float epsPixels, float stepPixels, int steps, long seed, boolean trainingMode) implements Attack {
+
+    public PgdL2 {
+        if (!(epsPixels > 0) || !(stepPixels > 0) || steps <= 0) {
+            throw new IllegalArgumentException("PGD-L2: need ε > 0, step > 0 and steps > 0; got ε=" + epsPixels + ", step="
+                    + stepPixels + ", steps=" + steps);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "pgd-l2(eps=" + epsPixels + ",step=" + stepPixels + ",steps=" + steps + ")";
+    }
+
+    @Override
+    public boolean targeted() {
+        return false;
+    }
+
+    @Override
+    public Tensor perturb(ImageModel model, Tensor images, int[] labels) {
+        int n = images.dim(0), per = (int) (images.numel() / n);
+        float eps = epsPixels / 255f, alpha = stepPixels / 255f;
+        float[] x0 = images.toArray(), x = x0.clone();
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) {
+            // a uniform point of the ball: a Gaussian direction, radius ε·u^(1/d)
+            double[] d = new double[per];
+            double norm = 0;
+            for (int j = 0; j < per; j++) {
+                d[j] = gaussian(r);
+                norm += d[j] * d[j];
+            }
+            double radius = eps * Math.pow(r.nextDouble(), 1.0 / per) / Math.sqrt(norm);
+            for (int j = 0; j < per; j++) x[i * per + j] = clip01(x0[i * per + j] + (float) (d[j] * radius));
+        }
+        Tensor adv = images.copy();
+        Gradients.inMode(model, trainingMode, () -> {
+            for (int k = 0; k < steps; k++) {
+                try (Scope s = Scope.open()) {
+                    Tensor cur = Tensor.of(x, images.shape().dims());
+                    float[] g = Gradients.ofCrossEntropy(model, cur, labels).toArray();
+                    for (int i = 0; i < n; i++) {
+                        double gn = 0;
+                        for (int j = 0; j < per; j++) gn += (double) g[i * per + j] * g[i * per + j];
+                        gn = Math.sqrt(gn);
+                        if (gn > 0) for (int j = 0; j < per; j++) x[i * per + j] += (float) (alpha * g[i * per + j] / gn);
+                        project(x, x0, i * per, per, eps);
+                    }
+                }
+            }
+            return null;
+        });
+        try (Scope s = Scope.open()) {
+            adv.copyFrom(Tensor.of(x, images.shape().dims()));
+        }
+        return adv;
+    }
+
+    /** Onto the L2 ball of radius eps around x0 (scaling the perturbation), then into [0, 1]. */
+    static void project(float[] x, float[] x0, int off, int len, float eps) {
+        double dn = 0;
+        for (int j = 0; j < len; j++) {
+            double d = x[off + j] - x0[off + j];
+            dn += d * d;
+        }
+        dn = Math.sqrt(dn);
+        double f = dn > eps ? eps / dn : 1.0;
+        for (int j = 0; j < len; j++) x[off + j] = clip01((float) (x0[off + j] + (x[off + j] - x0[off + j]) * f));
+    }
+
+    static float clip01(float v) {
+        return Math.min(1f, Math.max(0f, v));
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        return Math.sqrt(-2.0 * Math.log(1.0 - r.nextDouble())) * Math.cos(2.0 * Math.PI * r.nextDouble());
+    }
+}
