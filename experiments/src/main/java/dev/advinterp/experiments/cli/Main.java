@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Interpretable deep networks through adversarial examples, on a Java deep-learning engine.",
-        subcommands = {DoctorCommand.class, DemoCommand.class, MemoryCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DoctorCommand.class, DemoCommand.class, TrainCommand.class, AttackCommand.class, MemoryCommand.class, ConvertCommand.class, DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
