@@ -2,6 +2,7 @@ package dev.advinterp.experiments.data.broden;
 
 import dev.advinterp.experiments.data.Dataset;
 import dev.advinterp.experiments.data.Sample;
+import dev.advinterp.experiments.data.WordNetClass;
 
 import java.util.List;
 import java.util.Optional;
@@ -24,7 +25,7 @@ final class BrodenClassification implements Dataset {
         this.indices = indices;
         this.h = h;
         this.w = w;
-        this.wnids = broden.classes().stream().map(BrodenClass::wnid).toList();
+        this.wnids = broden.classes().stream().map(WordNetClass::wnid).toList();
     }
 
     @Override

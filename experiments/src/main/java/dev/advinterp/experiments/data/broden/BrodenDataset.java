@@ -1,6 +1,7 @@
 package dev.advinterp.experiments.data.broden;
 
 import dev.advinterp.experiments.data.Dataset;
+import dev.advinterp.experiments.data.WordNetClass;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -33,8 +34,9 @@ import java.util.regex.Pattern;
  *   <li>{@code label.csv} ({@code number,name,category,frequency,coverage,syns}, category like
  *       {@code color(12);object(3)});</li>
  *   <li>{@code c_<category>.csv} ({@code code,number,name,frequency,coverage}) per category;</li>
- *   <li>optionally, our addition for classification, {@code classes.csv} ({@code class,wnid,name})
- *       and {@code image_class.csv} ({@code image,class}).</li>
+ *   <li>optionally, our addition for classification, {@code classes.csv} ({@code class,wnid,name}:
+ *       the class index, its WordNet 3.0 noun synset, a lemma of it) and {@code image_class.csv}
+ *       ({@code image,class}).</li>
  * </ul>
  * The tables are read and cross-checked when the dataset is opened: a malformed row is an error
  * naming the file and line. Images and masks are decoded on demand; one that is missing or corrupt is
@@ -53,7 +55,7 @@ public final class BrodenDataset {
     private final Map<String, List<BrodenCode>> codes;
     private final List<String> indexCategories;
     private final List<BrodenEntry> entries;
-    private final List<BrodenClass> classes;
+    private final List<WordNetClass> classes;
     private final int[] imageClass;
     private final Consumer<String> warnings;
     private final Set<String> unreadable = ConcurrentHashMap.newKeySet();
@@ -189,7 +191,7 @@ public final class BrodenDataset {
         return v;
     }
 
-    private List<BrodenClass> readClasses() {
+    private List<WordNetClass> readClasses() {
         boolean has = Files.exists(dir.resolve(CLASSES)), hasImages = Files.exists(dir.resolve(IMAGE_CLASS));
         if (!has && !hasImages) return List.of();
         if (has != hasImages) {
@@ -197,13 +199,14 @@ public final class BrodenDataset {
                     + CLASSES + " (class,wnid,name) and " + IMAGE_CLASS + " (image,class), or neither for dissection only");
         }
         Csv.Table t = Csv.read(dir.resolve(CLASSES), missing(CLASSES)).require("class", "wnid", "name");
-        List<BrodenClass> out = new ArrayList<>();
+        List<WordNetClass> out = new ArrayList<>();
         for (Csv.Row r : t.rows()) {
             int c = r.integer("class");
             if (c != out.size()) throw r.error("class " + c + " is out of order: classes are numbered 0, 1, 2, … in file order");
             String wnid = r.get("wnid").strip();
             if (!wnid.matches("n\\d{8}")) throw r.error("wnid '" + wnid + "' is not a WordNet noun id (n and 8 digits)");
-            out.add(new BrodenClass(c, wnid, r.get("name")));
+            String name = r.get("name").strip();
+            out.add(new WordNetClass(c, name, wnid, name));
         }
         if (out.isEmpty()) throw new IllegalArgumentException(t.file() + ": lists no classes");
         return List.copyOf(out);
@@ -275,8 +278,11 @@ public final class BrodenDataset {
         return entries.get(index);
     }
 
-    /** The image classes of {@code classes.csv}; empty when the folder has none (dissection only). */
-    public List<BrodenClass> classes() {
+    /**
+     * The image classes of {@code classes.csv}; empty when the folder has none (dissection only).
+     * The name column is a lemma of the synset, so it serves as both name and lemma.
+     */
+    public List<WordNetClass> classes() {
         return classes;
     }
 

@@ -29,9 +29,14 @@ final class ImageCodec {
 
     /** Decodes PNG/JPEG/whatever ImageIO knows; throws IOException with a reason when it cannot. */
     static BufferedImage decode(byte[] bytes) throws IOException {
-        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+        ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
+        try {
+            // ImageIO.read closes the stream itself, except when no reader recognises the data.
             BufferedImage img = ImageIO.read(in);
-            if (img == null) throw new IOException("not an image format this Java can read");
+            if (img == null) {
+                in.close();
+                throw new IOException("not an image format this Java can read");
+            }
             return img;
         } catch (RuntimeException e) {
             // Some readers fail on truncated data with unchecked exceptions; it is still just a bad file.

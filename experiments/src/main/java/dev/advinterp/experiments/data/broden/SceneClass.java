@@ -1,5 +1,10 @@
 package dev.advinterp.experiments.data.broden;
 
+import dev.advinterp.experiments.data.WordNetClass;
+
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * The image classes of the generated scenes, each a WordNet 3.0 noun synset that is also an
  * ImageNet-1k class. Three branches far apart in WordNet (motor vehicles, carnivores, natural
@@ -37,8 +42,14 @@ public enum SceneClass {
         return wnid;
     }
 
+    /** The class's name, a lemma of its synset. */
     public String title() {
         return title;
+    }
+
+    /** Every class as its label, name, synset and lemma (the name is a lemma of the synset). */
+    public static List<WordNetClass> wordNetClasses() {
+        return Arrays.stream(values()).map(c -> new WordNetClass(c.ordinal(), c.title, c.wnid, c.title)).toList();
     }
 
     /** The scene drawn more often than the others behind this class (a weak prior, not a rule). */
