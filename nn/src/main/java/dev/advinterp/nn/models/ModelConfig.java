@@ -55,6 +55,45 @@ public record ModelConfig(Architecture arch, int inChannels, int inputSize, int 
         return std.clone();
     }
 
+    /** The configuration as strings, for the metadata of weight files (see {@link #fromMetadata}). */
+    public java.util.Map<String, String> toMetadata() {
+        return java.util.Map.of("arch", arch.id(), "in_channels", Integer.toString(inChannels), "input_size", Integer.toString(inputSize),
+                "classes", Integer.toString(classes), "mean", join(mean), "std", join(std), "seed", Long.toString(seed));
+    }
+
+    /** Reads {@link #toMetadata()}; a missing or malformed entry is a clear error naming it. */
+    public static ModelConfig fromMetadata(java.util.Map<String, String> m, String source) {
+        try {
+            return new ModelConfig(Architecture.parse(require(m, "arch", source)), Integer.parseInt(require(m, "in_channels", source)),
+                    Integer.parseInt(require(m, "input_size", source)), Integer.parseInt(require(m, "classes", source)),
+                    split(require(m, "mean", source)), split(require(m, "std", source)), Long.parseLong(m.getOrDefault("seed", "0")));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(source + ": malformed model configuration in the metadata (" + e.getMessage() + ")");
+        }
+    }
+
+    private static String require(java.util.Map<String, String> m, String key, String source) {
+        String v = m.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException(source + " does not say which model it holds (no '" + key
+                    + "' in its metadata); it was not written by advinterp train");
+        }
+        return v;
+    }
+
+    private static String join(float[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) sb.append(i == 0 ? "" : ",").append(v[i]);
+        return sb.toString();
+    }
+
+    private static float[] split(String s) {
+        String[] p = s.split(",");
+        float[] v = new float[p.length];
+        for (int i = 0; i < p.length; i++) v[i] = Float.parseFloat(p[i].trim());
+        return v;
+    }
+
     @Override
     public String toString() {
         return arch.id() + " " + inChannels + "×" + inputSize + "×" + inputSize + ", " + classes + " classes";

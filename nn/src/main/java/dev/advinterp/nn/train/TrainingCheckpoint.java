@@ -28,13 +28,15 @@ public record TrainingCheckpoint(int nextEpoch, long step, long seed, String con
         sgd.state().forEach((k, v) -> tensors.put(OPTIMIZER + k, v));
         StringBuilder hist = new StringBuilder();
         for (EpochStats e : state.history()) hist.append(e.csv()).append(';');
-        Map<String, String> meta = Map.of(
+        Map<String, String> meta = new java.util.HashMap<>(Map.of(
                 "format", "advinterp-training-checkpoint-1",
                 "next_epoch", Integer.toString(state.nextEpoch()),
                 "step", Long.toString(state.step()),
                 "seed", Long.toString(state.seed()),
                 "config", state.config(),
-                "history", hist.toString());
+                "history", hist.toString()));
+        // the model's configuration too, so that the checkpoint alone rebuilds the model
+        model.config().toMetadata().forEach((k, v) -> meta.put("model_" + k, v));
         Path dir = file.toAbsolutePath().getParent();
         if (dir != null) java.nio.file.Files.createDirectories(dir);
         SafeTensors.write(file, tensors, meta);
