@@ -1,0 +1,126 @@
+package dev.advinterp.experiments.data;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RgbImageTest {
+    @TempDir
+    Path dir;
+
+    static void assertColour(RgbImage img, int x, int y, int r, int g, int b, int tolerance) {
+        int[] got = {img.get(x, y, 0), img.get(x, y, 1), img.get(x, y, 2)};
+        int[] want = {r, g, b};
+        for (int c = 0; c < 3; c++) {
+            assertTrue(Math.abs(got[c] - want[c]) <= tolerance, "pixel (" + x + "," + y + ") is " + java.util.Arrays.toString(got)
+                    + ", expected " + java.util.Arrays.toString(want) + " ± " + tolerance);
+        }
+    }
+
+    @Test
+    void rgbJpegDecodesCloseToTheSource() throws IOException {
+        BufferedImage src = TestImages.smooth(64, 48);
+        RgbImage img = RgbImage.read(TestImages.jpeg(dir.resolve("a.JPEG"), src));
+        assertEquals(64, img.width());
+        assertEquals(48, img.height());
+        for (int[] p : new int[][] {{0, 0}, {63, 0}, {0, 47}, {40, 20}, {63, 47}}) {
+            int rgb = src.getRGB(p[0], p[1]);
+            assertColour(img, p[0], p[1], rgb >> 16 & 0xff, rgb >> 8 & 0xff, rgb & 0xff, 12);
+        }
+    }
+
+    @Test
+    void pngIsLossless() throws IOException {
+        BufferedImage src = TestImages.noise(13, 7, 3);
+        Path f = dir.resolve("n.png");
+        ImageIO.write(src, "png", f.toFile());
+        RgbImage img = RgbImage.read(f);
+        for (int y = 0; y < 7; y++) {
+            for (int x = 0; x < 13; x++) {
+                int rgb = src.getRGB(x, y);
+                assertColour(img, x, y, rgb >> 16 & 0xff, rgb >> 8 & 0xff, rgb & 0xff, 0);
+            }
+        }
+    }
+
+    @Test
+    void greyJpegIsReplicatedWithoutAGammaChange() throws IOException {
+        // Java's linear grey colour space would turn 60 into about 136 through getRGB; PIL keeps 60.
+        RgbImage img = RgbImage.read(TestImages.greyJpeg(dir.resolve("g.jpg"), 16, 16, 60));
+        for (int c = 0; c < 3; c++) assertTrue(Math.abs(img.get(8, 8, c) - 60) <= 2, "channel " + c + " is " + img.get(8, 8, c));
+    }
+
+    @Test
+    void cmykJpegBecomesRgb() throws IOException {
+        // Pure cyan ink, then pure magenta: the reader's CMYK conversion need not be exact, but the hue must be right.
+        RgbImage cyan = RgbImage.read(TestImages.adobeJpeg(dir.resolve("cyan.jpg"), 24, 16, new int[] {255, 0, 0, 0}, false));
+        assertTrue(cyan.get(5, 5, 0) < 60 && cyan.get(5, 5, 1) > 150 && cyan.get(5, 5, 2) > 200, rgbOf(cyan));
+        RgbImage magenta = RgbImage.read(TestImages.adobeJpeg(dir.resolve("magenta.jpg"), 24, 16, new int[] {0, 255, 0, 0}, false));
+        assertTrue(magenta.get(5, 5, 0) > 200 && magenta.get(5, 5, 1) < 60 && magenta.get(5, 5, 2) > 100, rgbOf(magenta));
+        RgbImage black = RgbImage.read(TestImages.adobeJpeg(dir.resolve("black.jpg"), 24, 16, new int[] {0, 0, 0, 255}, false));
+        assertTrue(black.get(5, 5, 0) < 60 && black.get(5, 5, 1) < 60 && black.get(5, 5, 2) < 60, rgbOf(black));
+    }
+
+    @Test
+    void ycckJpegBecomesRgb() throws IOException {
+        RgbImage cyan = RgbImage.read(TestImages.adobeJpeg(dir.resolve("ycck.jpg"), 24, 16, new int[] {255, 0, 0, 0}, true));
+        assertTrue(cyan.get(5, 5, 0) < 60 && cyan.get(5, 5, 1) > 150 && cyan.get(5, 5, 2) > 200, rgbOf(cyan));
+        RgbImage white = RgbImage.read(TestImages.adobeJpeg(dir.resolve("ycck-white.jpg"), 24, 16, new int[] {0, 0, 0, 0}, true));
+        assertTrue(white.get(5, 5, 0) > 220 && white.get(5, 5, 1) > 220 && white.get(5, 5, 2) > 220, rgbOf(white));
+    }
+
+    private static String rgbOf(RgbImage img) {
+        return "decoded as (" + img.get(5, 5, 0) + ", " + img.get(5, 5, 1) + ", " + img.get(5, 5, 2) + ")";
+    }
+
+    @Test
+    void truncatedJpegsAreErrorsNamingTheFile() throws IOException {
+        Path whole = TestImages.jpeg(dir.resolve("whole.JPEG"), TestImages.noise(120, 90, 1));
+        for (double fraction : new double[] {0.95, 0.6, 0.1}) {
+            Path cut = TestImages.truncated(whole, dir.resolve("cut-" + fraction + ".JPEG"), fraction);
+            IOException e = assertThrows(IOException.class, () -> RgbImage.read(cut), "a file cut to " + fraction);
+            assertTrue(e.getMessage().startsWith(cut.toString()), e.getMessage());
+        }
+        // A file complete but for its end-of-image marker has all its pixels: readers accept it, and so does this.
+        Path noEoi = dir.resolve("no-eoi.JPEG");
+        byte[] all = Files.readAllBytes(whole);
+        Files.write(noEoi, java.util.Arrays.copyOf(all, all.length - 2));
+        assertEquals(120, RgbImage.read(noEoi).width());
+    }
+
+    @Test
+    void junkEmptyAndMissingFilesAreErrorsNamingTheFile() throws IOException {
+        Path junk = Files.writeString(dir.resolve("junk.JPEG"), "<html>404</html>");
+        IOException e = assertThrows(IOException.class, () -> RgbImage.read(junk));
+        assertTrue(e.getMessage().contains(junk.toString()) && e.getMessage().contains("not an image"), e.getMessage());
+        Path empty = Files.write(dir.resolve("empty.JPEG"), new byte[0]);
+        assertTrue(assertThrows(IOException.class, () -> RgbImage.read(empty)).getMessage().contains(empty.toString()));
+        Path missing = dir.resolve("missing.JPEG");
+        assertTrue(assertThrows(NoSuchFileException.class, () -> RgbImage.read(missing)).getMessage().contains(missing.toString()));
+        // A valid header followed by garbage.
+        byte[] bytes = Files.readAllBytes(TestImages.jpeg(dir.resolve("ok.JPEG"), TestImages.noise(64, 64, 2)));
+        for (int i = 700; i < bytes.length - 2; i++) bytes[i] = (byte) (i * 37);
+        Path garbled = Files.write(dir.resolve("garbled.JPEG"), bytes);
+        try {
+            RgbImage.read(garbled);
+        } catch (IOException expected) {
+            assertTrue(expected.getMessage().startsWith(garbled.toString()), expected.getMessage());
+        }
+    }
+
+    @Test
+    void badDimensionsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new RgbImage(new byte[11], 2, 2));
+        assertThrows(IllegalArgumentException.class, () -> new RgbImage(new byte[0], 0, 5));
+    }
+}
