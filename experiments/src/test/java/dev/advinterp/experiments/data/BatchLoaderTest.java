@@ -87,7 +87,9 @@ class BatchLoaderTest {
             float[] x = a.get(i).images(), y = b.get(i).images();
             assertEquals(x.length, y.length);
             for (int j = 0; j < x.length; j++) {
-                assertEquals(Float.floatToRawIntBits(x[j]), Float.floatToRawIntBits(y[j]), "batch " + i + " value " + j);
+                if (Float.floatToRawIntBits(x[j]) != Float.floatToRawIntBits(y[j])) {
+                    throw new AssertionError("batch " + i + " value " + j + ": " + x[j] + " vs " + y[j]);
+                }
             }
         }
     }

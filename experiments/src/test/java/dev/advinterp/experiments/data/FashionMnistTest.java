@@ -98,7 +98,7 @@ class FashionMnistTest {
             Sample s = train.get(i, null);
             assertEquals(train.label(i), s.label());
             for (float v : s.image()) {
-                assertTrue(v >= 0 && v <= 1, "pixel " + v + " of image " + i);
+                if (!(v >= 0 && v <= 1)) throw new AssertionError("pixel " + v + " of image " + i);
                 sum += v;
                 max = Math.max(max, v);
             }
