@@ -1,13 +1,12 @@
 package dev.advinterp.engine;
 
 import dev.advinterp.engine.GradCheck.Input;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.FloatRange;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static dev.advinterp.engine.TestData.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -20,11 +19,21 @@ class BatchNormTest {
         return rank2 ? new int[]{n, c} : new int[]{n, c, h, w};
     }
 
-    @Property(tries = 25)
-    void trainingForwardAndRunningStatistics(@ForAll @IntRange(min = 1, max = 5) int n, @ForAll @IntRange(min = 1, max = 4) int c,
-                                             @ForAll @IntRange(min = 1, max = 5) int h, @ForAll @IntRange(min = 1, max = 5) int w,
-                                             @ForAll boolean rank2, @ForAll @FloatRange(min = 0, max = 1) float momentum,
-                                             @ForAll long seed) {
+    record TrainingForwardCase(int n, int c, int h, int w, boolean rank2, float momentum, long seed) {
+    }
+
+    static Stream<TrainingForwardCase> trainingForwardCases() {
+        return Cases.draw(501, 25, d -> new TrainingForwardCase(d.between(1, 5), d.between(1, 4), d.between(1, 5), d.between(1, 5),
+                d.bool(), d.between(0f, 1f), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("trainingForwardCases")
+    void trainingForwardAndRunningStatistics(TrainingForwardCase bc) {
+        int n = bc.n(), c = bc.c(), h = bc.h(), w = bc.w();
+        boolean rank2 = bc.rank2();
+        float momentum = bc.momentum();
+        long seed = bc.seed();
         int hw = rank2 ? 1 : h * w;
         if (n * hw < 2) n = 2; // training needs two values per channel
         SplittableRandom r = new SplittableRandom(seed);
@@ -50,12 +59,21 @@ class BatchNormTest {
         }
     }
 
-    @Property(tries = 25)
-    void evaluationForwardLeavesRunningStatisticsAlone(@ForAll @IntRange(min = 1, max = 4) int n,
-                                                       @ForAll @IntRange(min = 1, max = 4) int c,
-                                                       @ForAll @IntRange(min = 1, max = 5) int h,
-                                                       @ForAll @IntRange(min = 1, max = 5) int w, @ForAll boolean rank2,
-                                                       @ForAll long seed) {
+    /** The shape of one case: [n, c, h, w], or [n, c] where rank2. */
+    record ShapeCase(int n, int c, int h, int w, boolean rank2, long seed) {
+    }
+
+    static Stream<ShapeCase> evaluationForwardCases() {
+        return Cases.draw(502, 25, d -> new ShapeCase(d.between(1, 4), d.between(1, 4), d.between(1, 5), d.between(1, 5), d.bool(),
+                d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("evaluationForwardCases")
+    void evaluationForwardLeavesRunningStatisticsAlone(ShapeCase bc) {
+        int n = bc.n(), c = bc.c(), h = bc.h(), w = bc.w();
+        boolean rank2 = bc.rank2();
+        long seed = bc.seed();
         int hw = rank2 ? 1 : h * w;
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = normal(r, n * c * hw, 2), gamma = normal(r, c, 1), beta = normal(r, c, 1);
@@ -72,10 +90,17 @@ class BatchNormTest {
         }
     }
 
-    @Property(tries = 20)
-    void trainingBackward(@ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(min = 1, max = 3) int c,
-                          @ForAll @IntRange(min = 1, max = 4) int h, @ForAll @IntRange(min = 1, max = 4) int w,
-                          @ForAll boolean rank2, @ForAll long seed) {
+    static Stream<ShapeCase> trainingBackwardCases() {
+        return Cases.draw(503, 20, d -> new ShapeCase(d.between(1, 4), d.between(1, 3), d.between(1, 4), d.between(1, 4), d.bool(),
+                d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("trainingBackwardCases")
+    void trainingBackward(ShapeCase bc) {
+        int n = bc.n(), c = bc.c(), h = bc.h(), w = bc.w();
+        boolean rank2 = bc.rank2();
+        long seed = bc.seed();
         int hw = rank2 ? 1 : h * w;
         // with two values per channel the output is ±1 whatever x is: the true gradient is O(eps/σ³) and
         // only float32 cancellation noise is left to compare, so the gradient is checked from three values up
@@ -90,10 +115,17 @@ class BatchNormTest {
                 Input.diff("beta", normal(r, c, 1), c));
     }
 
-    @Property(tries = 15)
-    void evaluationBackward(@ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(min = 1, max = 3) int c,
-                            @ForAll @IntRange(min = 1, max = 4) int h, @ForAll @IntRange(min = 1, max = 4) int w,
-                            @ForAll boolean rank2, @ForAll long seed) {
+    static Stream<ShapeCase> evaluationBackwardCases() {
+        return Cases.draw(504, 15, d -> new ShapeCase(d.between(1, 4), d.between(1, 3), d.between(1, 4), d.between(1, 4), d.bool(),
+                d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("evaluationBackwardCases")
+    void evaluationBackward(ShapeCase bc) {
+        int n = bc.n(), c = bc.c(), h = bc.h(), w = bc.w();
+        boolean rank2 = bc.rank2();
+        long seed = bc.seed();
         int hw = rank2 ? 1 : h * w;
         SplittableRandom r = new SplittableRandom(seed);
         float[] rm = normal(r, c, 1), rv = uniform(r, c, 0.2, 2);

@@ -1,12 +1,12 @@
 package dev.advinterp.engine;
 
 import dev.advinterp.engine.GradCheck.Input;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static dev.advinterp.engine.TestData.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -43,23 +43,41 @@ class ConvPoolTest {
         }
     }
 
-    @Property(tries = 30)
-    void conv2dOnRandomGeometries(@ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(min = 1, max = 3) int cIn,
-                                  @ForAll @IntRange(min = 1, max = 4) int cOut, @ForAll @IntRange(min = 1, max = 11) int h,
-                                  @ForAll @IntRange(min = 1, max = 11) int w, @ForAll @IntRange(min = 1, max = 5) int khRaw,
-                                  @ForAll @IntRange(min = 1, max = 5) int kwRaw, @ForAll @IntRange(min = 1, max = 4) int sh,
-                                  @ForAll @IntRange(min = 1, max = 4) int sw, @ForAll @IntRange(min = 0, max = 2) int ph,
-                                  @ForAll @IntRange(min = 0, max = 2) int pw, @ForAll boolean withBias, @ForAll long seed) {
-        // a kernel never larger than the padded input, which the op rejects
-        int kh = Math.min(khRaw, h + 2 * ph), kw = Math.min(kwRaw, w + 2 * pw);
-        checkConv("conv2d", seed, n, cIn, h, w, cOut, kh, kw, sh, sw, ph, pw, withBias);
+    record ConvCase(int n, int cIn, int cOut, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, boolean withBias,
+                    long seed) {
     }
 
-    @Property(tries = 15)
-    void conv2dPointwise(@ForAll @IntRange(min = 1, max = 5) int n, @ForAll @IntRange(min = 1, max = 6) int cIn,
-                         @ForAll @IntRange(min = 1, max = 6) int cOut, @ForAll @IntRange(min = 1, max = 13) int h,
-                         @ForAll @IntRange(min = 1, max = 13) int w, @ForAll long seed) {
-        checkConv("conv2d 1x1", seed, n, cIn, h, w, cOut, 1, 1, 1, 1, 0, 0, true);
+    static Stream<ConvCase> conv2dCases() {
+        return Cases.draw(401, 30, d -> {
+            int n = d.between(1, 4), cIn = d.between(1, 3), cOut = d.between(1, 4), h = d.between(1, 11), w = d.between(1, 11);
+            int khRaw = d.between(1, 5), kwRaw = d.between(1, 5), sh = d.between(1, 4), sw = d.between(1, 4);
+            int ph = d.between(0, 2), pw = d.between(0, 2);
+            boolean withBias = d.bool();
+            // a kernel never larger than the padded input, which the op rejects
+            int kh = Math.min(khRaw, h + 2 * ph), kw = Math.min(kwRaw, w + 2 * pw);
+            return new ConvCase(n, cIn, cOut, h, w, kh, kw, sh, sw, ph, pw, withBias, d.seed());
+        });
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("conv2dCases")
+    void conv2dOnRandomGeometries(ConvCase c) {
+        checkConv("conv2d", c.seed(), c.n(), c.cIn(), c.h(), c.w(), c.cOut(), c.kh(), c.kw(), c.sh(), c.sw(), c.ph(), c.pw(),
+                c.withBias());
+    }
+
+    record PointwiseCase(int n, int cIn, int cOut, int h, int w, long seed) {
+    }
+
+    static Stream<PointwiseCase> pointwiseCases() {
+        return Cases.draw(402, 15, d -> new PointwiseCase(d.between(1, 5), d.between(1, 6), d.between(1, 6), d.between(1, 13),
+                d.between(1, 13), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("pointwiseCases")
+    void conv2dPointwise(PointwiseCase c) {
+        checkConv("conv2d 1x1", c.seed(), c.n(), c.cIn(), c.h(), c.w(), c.cOut(), 1, 1, 1, 1, 0, 0, true);
     }
 
     @Test
@@ -137,34 +155,60 @@ class ConvPoolTest {
         }
     }
 
-    @Property(tries = 30)
-    void maxPool(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 1, max = 3) int c,
-                 @ForAll @IntRange(min = 1, max = 10) int h, @ForAll @IntRange(min = 1, max = 10) int w,
-                 @ForAll @IntRange(min = 1, max = 4) int k, @ForAll @IntRange(min = 1, max = 4) int s,
-                 @ForAll @IntRange(min = 0, max = 2) int pRaw, @ForAll long seed) {
-        Pool g = Pool.of(n, c, h, w, k, s, pRaw);
+    record PoolCase(Pool g, long seed) {
+        @Override
+        public String toString() {
+            return g + " seed " + seed;
+        }
+    }
+
+    private static Stream<PoolCase> poolCases(long casesSeed) {
+        return Cases.draw(casesSeed, 30, d -> new PoolCase(Pool.of(d.between(1, 3), d.between(1, 3), d.between(1, 10),
+                d.between(1, 10), d.between(1, 4), d.between(1, 4), d.between(0, 2)), d.seed()));
+    }
+
+    static Stream<PoolCase> maxPoolCases() {
+        return poolCases(403);
+    }
+
+    static Stream<PoolCase> avgPoolCases() {
+        return poolCases(404);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("maxPoolCases")
+    void maxPool(PoolCase pc) {
+        Pool g = pc.g();
+        long seed = pc.seed();
         // values 0.01 apart: the maximum of each window survives a nudge of 1e-3
         float[] x = spaced(new SplittableRandom(seed), g.numel(), 0.01);
         GradCheck.check("maxPool2d " + g, seed, t -> Ops.maxPool2d(t[0], g.k, g.s, g.p),
                 in -> Ref64.maxPool2d(in[0], g.n, g.c, g.h, g.w, g.k, g.s, g.p), Input.diff("x", x, g.n, g.c, g.h, g.w));
     }
 
-    @Property(tries = 30)
-    void avgPool(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 1, max = 3) int c,
-                 @ForAll @IntRange(min = 1, max = 10) int h, @ForAll @IntRange(min = 1, max = 10) int w,
-                 @ForAll @IntRange(min = 1, max = 4) int k, @ForAll @IntRange(min = 1, max = 4) int s,
-                 @ForAll @IntRange(min = 0, max = 2) int pRaw, @ForAll long seed) {
-        Pool g = Pool.of(n, c, h, w, k, s, pRaw);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("avgPoolCases")
+    void avgPool(PoolCase pc) {
+        Pool g = pc.g();
+        long seed = pc.seed();
         float[] x = normal(new SplittableRandom(seed), g.numel(), 1);
         GradCheck.check("avgPool2d " + g, seed, t -> Ops.avgPool2d(t[0], g.k, g.s, g.p),
                 in -> Ref64.avgPool2d(in[0], g.n, g.c, g.h, g.w, g.k, g.s, g.p), Input.diff("x", x, g.n, g.c, g.h, g.w));
     }
 
-    @Property(tries = 30)
-    void adaptiveAvgPool(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 1, max = 3) int c,
-                         @ForAll @IntRange(min = 1, max = 13) int h, @ForAll @IntRange(min = 1, max = 13) int w,
-                         @ForAll @IntRange(min = 1, max = 8) int oh, @ForAll @IntRange(min = 1, max = 8) int ow,
-                         @ForAll long seed) {
+    record AdaptiveCase(int n, int c, int h, int w, int oh, int ow, long seed) {
+    }
+
+    static Stream<AdaptiveCase> adaptiveAvgPoolCases() {
+        return Cases.draw(405, 30, d -> new AdaptiveCase(d.between(1, 3), d.between(1, 3), d.between(1, 13), d.between(1, 13),
+                d.between(1, 8), d.between(1, 8), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("adaptiveAvgPoolCases")
+    void adaptiveAvgPool(AdaptiveCase ac) {
+        int n = ac.n(), c = ac.c(), h = ac.h(), w = ac.w(), oh = ac.oh(), ow = ac.ow();
+        long seed = ac.seed();
         // outputs larger than the input and sizes that do not divide give overlapping, uneven bins
         float[] x = normal(new SplittableRandom(seed), n * c * h * w, 1);
         GradCheck.check("adaptiveAvgPool2d " + h + "x" + w + " to " + oh + "x" + ow, seed,

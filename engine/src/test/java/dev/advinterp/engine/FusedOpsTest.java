@@ -1,14 +1,12 @@
 package dev.advinterp.engine;
 
 import dev.advinterp.engine.GradCheck.Input;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.FloatRange;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Scale;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static dev.advinterp.engine.TestData.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -18,9 +16,20 @@ class FusedOpsTest {
 
     // ---------------------------------------------------------------- softmax cross-entropy
 
-    @Property(tries = 25)
-    void softmaxCrossEntropy(@ForAll @IntRange(min = 1, max = 16) int rows, @ForAll @IntRange(min = 1, max = 20) int classes,
-                             @ForAll @FloatRange(min = 0.1f, max = 10) float spread, @ForAll long seed) {
+    record SoftmaxCrossEntropyCase(int rows, int classes, float spread, long seed) {
+    }
+
+    static Stream<SoftmaxCrossEntropyCase> softmaxCrossEntropyCases() {
+        return Cases.draw(201, 25, d -> new SoftmaxCrossEntropyCase(d.between(1, 16), d.between(1, 20), d.between(0.1f, 10f),
+                d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("softmaxCrossEntropyCases")
+    void softmaxCrossEntropy(SoftmaxCrossEntropyCase c) {
+        int rows = c.rows(), classes = c.classes();
+        float spread = c.spread();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         int[] labels = labels(r, rows, classes);
         GradCheck.check("softmaxCrossEntropy " + rows + "x" + classes, seed,
@@ -57,9 +66,18 @@ class FusedOpsTest {
 
     // ---------------------------------------------------------------- feature matching
 
-    @Property(tries = 20)
-    void featureMatching(@ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(min = 1, max = 5) int c,
-                         @ForAll @IntRange(min = 1, max = 30) int hw, @ForAll long seed) {
+    record FeatureMatchingCase(int n, int c, int hw, long seed) {
+    }
+
+    static Stream<FeatureMatchingCase> featureMatchingCases() {
+        return Cases.draw(202, 20, d -> new FeatureMatchingCase(d.between(1, 4), d.between(1, 5), d.between(1, 30), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("featureMatchingCases")
+    void featureMatching(FeatureMatchingCase fc) {
+        int n = fc.n(), c = fc.c(), hw = fc.hw();
+        long seed = fc.seed();
         SplittableRandom r = new SplittableRandom(seed);
         GradCheck.check("featureMatching", seed, t -> Ops.featureMatching(t[0], t[1]),
                 in -> new double[]{Ref64.featureMatching(in[0], in[1])},
@@ -79,12 +97,21 @@ class FusedOpsTest {
     // ---------------------------------------------------------------- FGSM step
 
     /** One FGSM step on random data against {@link Ref64#fgsmStep}. */
-    @Property(tries = 30)
-    void fgsmStepMatchesTheFormula(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 1, max = 4) int c,
-                                   @ForAll @IntRange(min = 1, max = 6) int h, @ForAll @IntRange(min = 1, max = 6) int w,
-                                   @ForAll @FloatRange(min = 0, max = 0.2f) @Scale(4) float alpha,
-                                   @ForAll @FloatRange(min = 0, max = 0.2f) @Scale(4) float eps, @ForAll boolean perChannel,
-                                   @ForAll long seed) {
+    record FgsmStepCase(int n, int c, int h, int w, float alpha, float eps, boolean perChannel, long seed) {
+    }
+
+    static Stream<FgsmStepCase> fgsmStepCases() {
+        return Cases.draw(203, 30, d -> new FgsmStepCase(d.between(1, 3), d.between(1, 4), d.between(1, 6), d.between(1, 6),
+                d.between(0f, 0.2f, 4), d.between(0f, 0.2f, 4), d.bool(), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fgsmStepCases")
+    void fgsmStepMatchesTheFormula(FgsmStepCase fc) {
+        int n = fc.n(), c = fc.c(), h = fc.h(), w = fc.w();
+        float alpha = fc.alpha(), eps = fc.eps();
+        boolean perChannel = fc.perChannel();
+        long seed = fc.seed();
         SplittableRandom r = new SplittableRandom(seed);
         int size = n * c * h * w;
         float[] x0 = uniform(r, size, 0, 1);
@@ -145,10 +172,19 @@ class FusedOpsTest {
         }
     }
 
-    @Property(tries = 15)
-    void iteratedStepsStayInsideTheBallAndTheBounds(@ForAll @IntRange(min = 1, max = 3) int c,
-                                                    @ForAll @FloatRange(min = 0.001f, max = 0.1f) @Scale(4) float eps,
-                                                    @ForAll long seed) {
+    record IteratedStepsCase(int c, float eps, long seed) {
+    }
+
+    static Stream<IteratedStepsCase> iteratedStepsCases() {
+        return Cases.draw(204, 15, d -> new IteratedStepsCase(d.between(1, 3), d.between(0.001f, 0.1f, 4), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("iteratedStepsCases")
+    void iteratedStepsStayInsideTheBallAndTheBounds(IteratedStepsCase ic) {
+        int c = ic.c();
+        float eps = ic.eps();
+        long seed = ic.seed();
         SplittableRandom r = new SplittableRandom(seed);
         int size = 2 * c * 16;
         float[] x0 = uniform(r, size, 0, 1);
@@ -168,11 +204,21 @@ class FusedOpsTest {
 
     // ---------------------------------------------------------------- SGD step
 
-    @Property(tries = 25)
-    void sgdStepMatchesPyTorch(@ForAll @IntRange(min = 1, max = 70_000) int n, @ForAll @FloatRange(min = 0, max = 0.5f) @Scale(4) float lr,
-                               @ForAll @FloatRange(min = 0, max = 0.99f) @Scale(4) float momentumRaw, @ForAll boolean withMomentum,
-                               @ForAll @FloatRange(min = 0, max = 0.1f) @Scale(4) float wd, @ForAll boolean nesterovRaw,
-                               @ForAll long seed) {
+    record SgdStepCase(int n, float lr, float momentumRaw, boolean withMomentum, float wd, boolean nesterovRaw, long seed) {
+    }
+
+    static Stream<SgdStepCase> sgdStepCases() {
+        return Cases.draw(205, 25, d -> new SgdStepCase(d.between(1, 70_000), d.between(0f, 0.5f, 4), d.between(0f, 0.99f, 4),
+                d.bool(), d.between(0f, 0.1f, 4), d.bool(), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sgdStepCases")
+    void sgdStepMatchesPyTorch(SgdStepCase c) {
+        int n = c.n();
+        float lr = c.lr(), momentumRaw = c.momentumRaw(), wd = c.wd();
+        boolean withMomentum = c.withMomentum(), nesterovRaw = c.nesterovRaw();
+        long seed = c.seed();
         float momentum = withMomentum ? Math.max(momentumRaw, 0.01f) : 0f;
         boolean nesterov = withMomentum && nesterovRaw;
         SplittableRandom r = new SplittableRandom(seed);

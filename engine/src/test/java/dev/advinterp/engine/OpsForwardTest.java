@@ -1,13 +1,12 @@
 package dev.advinterp.engine;
 
 import dev.advinterp.engine.backend.Dropout;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.FloatRange;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static dev.advinterp.engine.TestData.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -15,9 +14,18 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Forward of the dense, elementwise, shape and selection ops against {@link Ref64}. */
 class OpsForwardTest {
 
-    @Property(tries = 25)
-    void matmulMatchesReference(@ForAll @IntRange(min = 1, max = 48) int m, @ForAll @IntRange(min = 1, max = 48) int k,
-                                @ForAll @IntRange(min = 1, max = 48) int n, @ForAll long seed) {
+    record MatmulCase(int m, int k, int n, long seed) {
+    }
+
+    static Stream<MatmulCase> matmulCases() {
+        return Cases.draw(301, 25, d -> new MatmulCase(d.between(1, 48), d.between(1, 48), d.between(1, 48), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("matmulCases")
+    void matmulMatchesReference(MatmulCase c) {
+        int m = c.m(), k = c.k(), n = c.n();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         float[] a = normal(r, m * k, 1), b = normal(r, k * n, 1);
         try (var s = Scope.open()) {
@@ -28,9 +36,19 @@ class OpsForwardTest {
         }
     }
 
-    @Property(tries = 25)
-    void linearMatchesReference(@ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 1, max = 40) int in,
-                                @ForAll @IntRange(min = 1, max = 40) int out, @ForAll boolean withBias, @ForAll long seed) {
+    record LinearCase(int n, int in, int out, boolean withBias, long seed) {
+    }
+
+    static Stream<LinearCase> linearCases() {
+        return Cases.draw(302, 25, d -> new LinearCase(d.between(1, 40), d.between(1, 40), d.between(1, 40), d.bool(), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("linearCases")
+    void linearMatchesReference(LinearCase c) {
+        int n = c.n(), in = c.in(), out = c.out();
+        boolean withBias = c.withBias();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = normal(r, n * in, 1), w = normal(r, out * in, 1), b = normal(r, out, 1);
         try (var s = Scope.open()) {
@@ -42,9 +60,18 @@ class OpsForwardTest {
         }
     }
 
-    @Property(tries = 20)
-    void reluIsExact(@ForAll @IntRange(min = 1, max = 5) int rows, @ForAll @IntRange(min = 1, max = 300) int cols,
-                     @ForAll long seed) {
+    record ReluCase(int rows, int cols, long seed) {
+    }
+
+    static Stream<ReluCase> reluCases() {
+        return Cases.draw(303, 20, d -> new ReluCase(d.between(1, 5), d.between(1, 300), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reluCases")
+    void reluIsExact(ReluCase c) {
+        int rows = c.rows(), cols = c.cols();
+        long seed = c.seed();
         float[] x = normal(new SplittableRandom(seed), rows * cols, 1);
         try (var s = Scope.open()) {
             // max(0, x) involves no rounding
@@ -61,9 +88,19 @@ class OpsForwardTest {
         }
     }
 
-    @Property(tries = 25)
-    void addSubScaleAreExactlyRounded(@ForAll @IntRange(min = 1, max = 4) int a0, @ForAll @IntRange(min = 1, max = 700) int a1,
-                                      @ForAll @FloatRange(min = -4, max = 4) float factor, @ForAll long seed) {
+    record AddSubScaleCase(int a0, int a1, float factor, long seed) {
+    }
+
+    static Stream<AddSubScaleCase> addSubScaleCases() {
+        return Cases.draw(304, 25, d -> new AddSubScaleCase(d.between(1, 4), d.between(1, 700), d.between(-4f, 4f), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("addSubScaleCases")
+    void addSubScaleAreExactlyRounded(AddSubScaleCase c) {
+        int a0 = c.a0(), a1 = c.a1();
+        float factor = c.factor();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         float[] a = uniform(r, a0 * a1, -1, 1), b = uniform(r, a0 * a1, -1, 1);
         try (var s = Scope.open()) {
@@ -77,8 +114,18 @@ class OpsForwardTest {
         }
     }
 
-    @Property(tries = 20)
-    void sumMatchesReference(@ForAll @IntRange(min = 1, max = 120_000) int n, @ForAll long seed) {
+    record SumCase(int n, long seed) {
+    }
+
+    static Stream<SumCase> sumCases() {
+        return Cases.draw(305, 20, d -> new SumCase(d.between(1, 120_000), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sumCases")
+    void sumMatchesReference(SumCase c) {
+        int n = c.n();
+        long seed = c.seed();
         float[] x = uniform(new SplittableRandom(seed), n, -1, 1);
         double ref = Ref64.sum(f64(x)), abs = 0;
         for (float v : x) abs += Math.abs(v);
@@ -107,9 +154,18 @@ class OpsForwardTest {
         }
     }
 
-    @Property(tries = 25)
-    void argmaxTakesTheFirstMaximum(@ForAll @IntRange(min = 1, max = 20) int rows, @ForAll @IntRange(min = 1, max = 30) int cols,
-                                    @ForAll long seed) {
+    record ArgmaxCase(int rows, int cols, long seed) {
+    }
+
+    static Stream<ArgmaxCase> argmaxCases() {
+        return Cases.draw(306, 25, d -> new ArgmaxCase(d.between(1, 20), d.between(1, 30), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("argmaxCases")
+    void argmaxTakesTheFirstMaximum(ArgmaxCase c) {
+        int rows = c.rows(), cols = c.cols();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = new float[rows * cols];
         for (int i = 0; i < x.length; i++) x[i] = r.nextInt(5); // few distinct values: many ties
@@ -118,9 +174,19 @@ class OpsForwardTest {
         }
     }
 
-    @Property(tries = 25)
-    void topkMatchesASortOfEachRow(@ForAll @IntRange(min = 1, max = 12) int rows, @ForAll @IntRange(min = 1, max = 40) int cols,
-                                   @ForAll @IntRange(min = 1, max = 40) int kRaw, @ForAll boolean ties, @ForAll long seed) {
+    record TopkCase(int rows, int cols, int kRaw, boolean ties, long seed) {
+    }
+
+    static Stream<TopkCase> topkCases() {
+        return Cases.draw(307, 25, d -> new TopkCase(d.between(1, 12), d.between(1, 40), d.between(1, 40), d.bool(), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("topkCases")
+    void topkMatchesASortOfEachRow(TopkCase c) {
+        int rows = c.rows(), cols = c.cols(), kRaw = c.kRaw();
+        boolean ties = c.ties();
+        long seed = c.seed();
         int k = 1 + (kRaw - 1) % cols;
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = ties ? new float[rows * cols] : normal(r, rows * cols, 1);
@@ -140,9 +206,19 @@ class OpsForwardTest {
 
     // ---------------------------------------------------------------- dropout
 
-    @Property(tries = 20)
-    void dropoutKeepsWithTheSeededMaskAndScales(@ForAll @IntRange(min = 1, max = 3000) int n,
-                                                @ForAll @FloatRange(min = 0.05f, max = 0.9f) float p, @ForAll long seed) {
+    record DropoutCase(int n, float p, long seed) {
+    }
+
+    static Stream<DropoutCase> dropoutCases() {
+        return Cases.draw(308, 20, d -> new DropoutCase(d.between(1, 3000), d.between(0.05f, 0.9f), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dropoutCases")
+    void dropoutKeepsWithTheSeededMaskAndScales(DropoutCase c) {
+        int n = c.n();
+        float p = c.p();
+        long seed = c.seed();
         float[] x = awayFromZero(new SplittableRandom(seed), n, 0.1, 2);
         try (var s = Scope.open()) {
             float[] y = Ops.dropout(Tensor.of(x, n), p, seed, true).toArray();

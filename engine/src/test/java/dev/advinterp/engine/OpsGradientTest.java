@@ -1,13 +1,12 @@
 package dev.advinterp.engine;
 
 import dev.advinterp.engine.GradCheck.Input;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.FloatRange;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static dev.advinterp.engine.TestData.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -18,9 +17,18 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class OpsGradientTest {
 
-    @Property(tries = 20)
-    void matmul(@ForAll @IntRange(min = 1, max = 24) int m, @ForAll @IntRange(min = 1, max = 24) int k,
-                @ForAll @IntRange(min = 1, max = 24) int n, @ForAll long seed) {
+    record MatmulCase(int m, int k, int n, long seed) {
+    }
+
+    static Stream<MatmulCase> matmulCases() {
+        return Cases.draw(101, 20, d -> new MatmulCase(d.between(1, 24), d.between(1, 24), d.between(1, 24), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("matmulCases")
+    void matmul(MatmulCase c) {
+        int m = c.m(), k = c.k(), n = c.n();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         GradCheck.check("matmul " + m + "x" + k + "x" + n, seed,
                 t -> Ops.matmul(t[0], t[1]),
@@ -28,9 +36,18 @@ class OpsGradientTest {
                 Input.diff("a", normal(r, m * k, 1), m, k), Input.diff("b", normal(r, k * n, 1), k, n));
     }
 
-    @Property(tries = 20)
-    void linear(@ForAll @IntRange(min = 1, max = 16) int n, @ForAll @IntRange(min = 1, max = 24) int in,
-                @ForAll @IntRange(min = 1, max = 16) int out, @ForAll long seed) {
+    record LinearCase(int n, int in, int out, long seed) {
+    }
+
+    static Stream<LinearCase> linearCases() {
+        return Cases.draw(102, 20, d -> new LinearCase(d.between(1, 16), d.between(1, 24), d.between(1, 16), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("linearCases")
+    void linear(LinearCase c) {
+        int n = c.n(), in = c.in(), out = c.out();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         GradCheck.check("linear", seed,
                 t -> Ops.linear(t[0], t[1], t[2]),
@@ -48,16 +65,36 @@ class OpsGradientTest {
                 Input.diff("x", normal(r, 21, 1), 3, 7), Input.diff("weight", normal(r, 28, 1), 4, 7));
     }
 
-    @Property(tries = 20)
-    void relu(@ForAll @IntRange(min = 1, max = 6) int rows, @ForAll @IntRange(min = 1, max = 200) int cols, @ForAll long seed) {
+    record ReluCase(int rows, int cols, long seed) {
+    }
+
+    static Stream<ReluCase> reluCases() {
+        return Cases.draw(103, 20, d -> new ReluCase(d.between(1, 6), d.between(1, 200), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reluCases")
+    void relu(ReluCase c) {
+        int rows = c.rows(), cols = c.cols();
+        long seed = c.seed();
         // |x| >= 0.05: a nudge of at most H never crosses the kink
         float[] x = awayFromZero(new SplittableRandom(seed), rows * cols, 0.05, 2);
         GradCheck.check("relu", seed, t -> Ops.relu(t[0]), in -> Ref64.relu(in[0]), Input.diff("x", x, rows, cols));
     }
 
-    @Property(tries = 15)
-    void dropoutInTraining(@ForAll @IntRange(min = 1, max = 500) int n, @ForAll @FloatRange(min = 0.05f, max = 0.8f) float p,
-                           @ForAll long seed) {
+    record DropoutCase(int n, float p, long seed) {
+    }
+
+    static Stream<DropoutCase> dropoutCases() {
+        return Cases.draw(104, 15, d -> new DropoutCase(d.between(1, 500), d.between(0.05f, 0.8f), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dropoutCases")
+    void dropoutInTraining(DropoutCase c) {
+        int n = c.n();
+        float p = c.p();
+        long seed = c.seed();
         float[] x = normal(new SplittableRandom(seed), n, 1);
         GradCheck.check("dropout", seed, t -> Ops.dropout(t[0], p, seed, true), in -> Ref64.dropout(in[0], p, seed),
                 Input.diff("x", x, n));
@@ -70,9 +107,19 @@ class OpsGradientTest {
                 Input.diff("x", x, 4, 6));
     }
 
-    @Property(tries = 15)
-    void addSubScale(@ForAll @IntRange(min = 1, max = 5) int rows, @ForAll @IntRange(min = 1, max = 100) int cols,
-                     @ForAll @FloatRange(min = -3, max = 3) float factor, @ForAll long seed) {
+    record AddSubScaleCase(int rows, int cols, float factor, long seed) {
+    }
+
+    static Stream<AddSubScaleCase> addSubScaleCases() {
+        return Cases.draw(105, 15, d -> new AddSubScaleCase(d.between(1, 5), d.between(1, 100), d.between(-3f, 3f), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("addSubScaleCases")
+    void addSubScale(AddSubScaleCase c) {
+        int rows = c.rows(), cols = c.cols();
+        float factor = c.factor();
+        long seed = c.seed();
         SplittableRandom r = new SplittableRandom(seed);
         float[] a = normal(r, rows * cols, 1), b = normal(r, rows * cols, 1);
         GradCheck.check("add", seed, t -> Ops.add(t[0], t[1]), in -> Ref64.axpby(1, in[0], 1, in[1]),
@@ -83,9 +130,18 @@ class OpsGradientTest {
                 Input.diff("x", a, rows, cols));
     }
 
-    @Property(tries = 15)
-    void sum(@ForAll @IntRange(min = 1, max = 3) int a, @ForAll @IntRange(min = 1, max = 4) int b,
-             @ForAll @IntRange(min = 1, max = 50) int c, @ForAll long seed) {
+    record SumCase(int a, int b, int c, long seed) {
+    }
+
+    static Stream<SumCase> sumCases() {
+        return Cases.draw(106, 15, d -> new SumCase(d.between(1, 3), d.between(1, 4), d.between(1, 50), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sumCases")
+    void sum(SumCase sc) {
+        int a = sc.a(), b = sc.b(), c = sc.c();
+        long seed = sc.seed();
         float[] x = normal(new SplittableRandom(seed), a * b * c, 1);
         GradCheck.check("sum", seed, t -> Ops.sum(t[0]), in -> new double[]{Ref64.sum(in[0])}, Input.diff("x", x, a, b, c));
     }
@@ -98,10 +154,18 @@ class OpsGradientTest {
         GradCheck.check("flatten", 7, t -> Ops.flatten(t[0]), in -> in[0], Input.diff("x", x, 2, 3, 4, 2));
     }
 
-    @Property(tries = 15)
-    void aChainOfOpsThroughReshape(@ForAll @IntRange(min = 1, max = 6) int n, @ForAll @IntRange(min = 1, max = 4) int c,
-                                   @ForAll @IntRange(min = 1, max = 5) int hw, @ForAll @IntRange(min = 1, max = 8) int out,
-                                   @ForAll long seed) {
+    record ChainCase(int n, int c, int hw, int out, long seed) {
+    }
+
+    static Stream<ChainCase> chainCases() {
+        return Cases.draw(107, 15, d -> new ChainCase(d.between(1, 6), d.between(1, 4), d.between(1, 5), d.between(1, 8), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("chainCases")
+    void aChainOfOpsThroughReshape(ChainCase cc) {
+        int n = cc.n(), c = cc.c(), hw = cc.hw(), out = cc.out();
+        long seed = cc.seed();
         SplittableRandom r = new SplittableRandom(seed);
         int in = c * hw;
         // relu(flatten(x)·wᵀ + b) scaled: the gradient passes four recorded ops and a view
