@@ -154,10 +154,11 @@ final class SceneComposer {
                 }
             }
             case ORANGE -> {
-                double rad = s * uniform(r, 0.11, 0.19), half = rad * uniform(r, 0.2, 0.28), tilt = Math.toRadians(uniform(r, -15, 15));
+                double rad = s * uniform(r, 0.11, 0.19), half = rad * uniform(r, 0.25, 0.35), tilt = Math.toRadians(uniform(r, -15, 15));
                 out.add(new Piece(new Disc(0, 0, rad), DISC, null));
+                // At least two pixels wide, so the stem survives the halving of the masks.
                 double cx = StrictMath.sin(tilt) * (rad + half * 0.8), cy = -StrictMath.cos(tilt) * (rad + half * 0.8);
-                out.add(new Piece(new Bar(cx, cy, half, Math.max(0.7, rad * 0.09), StrictMath.sin(tilt), -StrictMath.cos(tilt)), DISC, STEM));
+                out.add(new Piece(new Bar(cx, cy, half, Math.max(1.1, rad * 0.13), StrictMath.sin(tilt), -StrictMath.cos(tilt)), DISC, STEM));
             }
             case BANANA -> {
                 double big = s * uniform(r, 0.15, 0.22), bite = big * uniform(r, 0.8, 0.88), d = big * uniform(r, 0.35, 0.45);
@@ -167,8 +168,8 @@ final class SceneComposer {
                 double a = (d * d + big * big - bite * bite) / (2 * d), h = Math.sqrt(Math.max(0, big * big - a * a));
                 int sign = r.nextBoolean() ? 1 : -1;
                 double tx = a * ux - sign * h * uy, ty = a * uy + sign * h * ux, n = Math.hypot(tx, ty);
-                double half = big * 0.2, ox = tx / n, oy = ty / n;
-                out.add(new Piece(new Bar(tx + ox * half * 0.8, ty + oy * half * 0.8, half, Math.max(0.7, big * 0.08), ox, oy), CRESCENT, STEM));
+                double half = big * 0.22, ox = tx / n, oy = ty / n;
+                out.add(new Piece(new Bar(tx + ox * half * 0.8, ty + oy * half * 0.8, half, Math.max(1.1, big * 0.1), ox, oy), CRESCENT, STEM));
             }
         }
         if (r.nextBoolean()) {

@@ -70,6 +70,8 @@ class ScenesGeneratorTest {
     void masksAreAtHalfTheImageResolution() {
         for (BrodenEntry e : data.entries()) {
             assertEquals(List.of(SIZE, SIZE, HALF, HALF), List.of(e.ih(), e.iw(), e.sh(), e.sw()), e.image());
+            // Every class's thing has parts, drawn large enough to survive the halving at this size.
+            assertTrue(e.has("part"), e.image() + " has no part mask");
         }
         for (int i = 0; i < 20; i++) {
             BrodenImage img = data.load(i).orElseThrow();
