@@ -61,6 +61,16 @@ class RgbImageTest {
     }
 
     @Test
+    void anEmbeddedColourProfileIsNotApplied() throws IOException {
+        // PIL passes RGB values through whatever the profile; a linear-light profile applied would change them a lot.
+        BufferedImage src = TestImages.rgb(32, 32, (x, y) -> 60 << 16 | 120 << 8 | 200);
+        Path f = TestImages.jpegWithProfile(dir.resolve("linear.jpg"), src,
+                java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB));
+        assertTrue(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1).contains("ICC_PROFILE"), "no profile written");
+        assertColour(RgbImage.read(f), 5, 5, 60, 120, 200, 3);
+    }
+
+    @Test
     void cmykJpegBecomesRgb() throws IOException {
         // Pure cyan ink, then pure magenta: the reader's CMYK conversion need not be exact, but the hue must be right.
         RgbImage cyan = RgbImage.read(TestImages.adobeJpeg(dir.resolve("cyan.jpg"), 24, 16, new int[] {255, 0, 0, 0}, false));

@@ -118,6 +118,33 @@ final class TestImages {
         return file;
     }
 
+    /** A JPEG of {@code image} that carries {@code profile} in an APP2 ICC marker, written by the JDK's writer. */
+    static Path jpegWithProfile(Path file, BufferedImage image, java.awt.color.ICC_Profile profile) throws IOException {
+        ImageWriter writer = null;
+        for (var it = ImageIO.getImageWritersByFormatName("jpeg"); it.hasNext(); ) {
+            ImageWriter w = it.next();
+            if (w.getClass().getName().startsWith("com.sun.")) writer = w;
+        }
+        if (writer == null) throw new IOException("the JDK's JPEG writer is not registered");
+        try {
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            IIOMetadata metadata = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
+            String format = "javax_imageio_jpeg_image_1.0";
+            IIOMetadataNode root = (IIOMetadataNode) metadata.getAsTree(format);
+            IIOMetadataNode icc = new IIOMetadataNode("app2ICC");
+            icc.setUserObject(profile);
+            root.getElementsByTagName("app0JFIF").item(0).appendChild(icc);
+            metadata.setFromTree(format, root);
+            try (ImageOutputStream out = ImageIO.createImageOutputStream(file.toFile())) {
+                writer.setOutput(out);
+                writer.write(null, new IIOImage(image, null, metadata), param);
+            }
+        } finally {
+            writer.dispose();
+        }
+        return file;
+    }
+
     /** The first {@code fraction} of {@code source}'s bytes, as a truncated download leaves them. */
     static Path truncated(Path source, Path file, double fraction) throws IOException {
         byte[] all = Files.readAllBytes(source);
