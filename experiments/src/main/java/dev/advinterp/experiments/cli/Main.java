@@ -27,6 +27,16 @@ public final class Main implements Runnable {
                 line.getErr().println(line.getColorScheme().errorText("advinterp: " + ex.getMessage()));
                 return 2;
             }
+            // A file that cannot be read or written: one line naming it, exit code 1.
+            Throwable io = ex instanceof java.io.UncheckedIOException u ? u.getCause() : ex;
+            if (io instanceof java.nio.file.NoSuchFileException nf) {
+                line.getErr().println(line.getColorScheme().errorText("advinterp: no such file: " + nf.getFile()));
+                return 1;
+            }
+            if (io instanceof java.io.IOException) {
+                line.getErr().println(line.getColorScheme().errorText("advinterp: " + io.getMessage()));
+                return 1;
+            }
             throw ex;
         });
         return cl;
