@@ -2,8 +2,12 @@ package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.backend.ConvGeometry;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * Convolution on the CPU by im2col + GEMM.
@@ -21,6 +25,10 @@ import java.lang.foreign.ValueLayout;
  */
 final class CpuConv2d {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** Lane i holds 2i: with {@code selectFrom(a, b)} it gathers the even elements of a then b. */
+    private static final FloatVector EVEN_LANES = FloatVector.fromArray(S, evenIndexes(), 0);
     static final int TARGET_COLUMNS = 2048;
     private static final long WORKSPACE_FLOATS = 32L << 20; // 128 MB per buffer at most
 
@@ -135,16 +143,23 @@ final class CpuConv2d {
         });
     }
 
-    /** col[(c·kh + i)·kw + j, img·P + oy·outW + ox] = x[n0 + img, c, oy·s − pad + i, ox·s − pad + j] (0 outside). */
+    /**
+     * col[(c·kh + i)·kw + j, img·P + oy·outW + ox] = x[n0 + img, c, oy·s − pad + i, ox·s − pad + j] (0 outside).
+     * Each row of the output is a run of outW values read from one input row; only the run's ends
+     * can fall in the padding, so the in-bounds middle is computed once per (row, j) and copied
+     * without per-element tests.
+     */
     static void im2col(MemorySegment x, int n0, int gs, ConvGeometry g, MemorySegment col) {
         int kh = g.kh(), kw = g.kw(), h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
         int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
         int p = oh * ow, cols = gs * p, rows = g.colRows();
-        long xImage = (long) g.cIn() * h * w;
+        long xImage = (long) g.cIn() * h * w, xBytes = x.byteSize();
         Parallel.forRange(rows, 4, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int c = r / (kh * kw), i = (r / kw) % kh, j = r % kw;
                 long rowBase = (long) r * cols;
+                // ox in [lo, hi) reads inside the row: 0 ≤ ox·sw − pw + j < w
+                int lo = Math.clamp(ceilDiv(pw - j, sw), 0, ow), hi = Math.max(lo, Math.min(ow, floorDiv(w - 1 + pw - j, sw) + 1));
                 for (int img = 0; img < gs; img++) {
                     long plane = (n0 + img) * xImage + (long) c * h * w;
                     long dst = rowBase + (long) img * p;
@@ -155,28 +170,50 @@ final class CpuConv2d {
                             for (int ox = 0; ox < ow; ox++) col.setAtIndex(F, d + ox, 0f);
                             continue;
                         }
-                        long src = plane + (long) iy * w;
+                        long src = plane + (long) iy * w - pw + j;
+                        for (int ox = 0; ox < lo; ox++) col.setAtIndex(F, d + ox, 0f);
                         if (sw == 1) {
-                            // contiguous run: ox in [lo, hi) reads x[iy, ox − pw + j]
-                            int lo = Math.max(0, pw - j), hi = Math.min(ow, w + pw - j);
-                            for (int ox = 0; ox < lo; ox++) col.setAtIndex(F, d + ox, 0f);
-                            if (hi > lo) {
-                                MemorySegment.copy(x, (src + lo - pw + j) * 4, col, (d + lo) * 4, (long) (hi - lo) * 4);
-                            }
-                            for (int ox = Math.max(hi, lo); ox < ow; ox++) col.setAtIndex(F, d + ox, 0f);
+                            if (hi > lo) MemorySegment.copy(x, (src + lo) * 4, col, (d + lo) * 4, (long) (hi - lo) * 4);
                         } else {
-                            for (int ox = 0; ox < ow; ox++) {
-                                int ix = ox * sw - pw + j;
-                                col.setAtIndex(F, d + ox, ix >= 0 && ix < w ? x.getAtIndex(F, src + ix) : 0f);
+                            int ox = lo;
+                            if (sw == 2) {
+                                // two vectors of input hold one vector of output: keep the even lanes
+                                for (; ox <= hi - S.length() && (src + 2L * (ox + S.length())) * 4 <= xBytes; ox += S.length()) {
+                                    FloatVector first = FloatVector.fromMemorySegment(S, x, (src + 2L * ox) * 4, NATIVE);
+                                    FloatVector second = FloatVector.fromMemorySegment(S, x, (src + 2L * ox + S.length()) * 4, NATIVE);
+                                    EVEN_LANES.selectFrom(first, second).intoMemorySegment(col, (d + ox) * 4, NATIVE);
+                                }
                             }
+                            for (; ox < hi; ox++) col.setAtIndex(F, d + ox, x.getAtIndex(F, src + (long) ox * sw));
                         }
+                        for (int ox = hi; ox < ow; ox++) col.setAtIndex(F, d + ox, 0f);
                     }
                 }
             }
         });
     }
 
-    /** dx[n0 + img, c] = Σ over the columns that read each pixel (overwrites those images of dx). */
+    private static float[] evenIndexes() {
+        float[] idx = new float[S.length()];
+        for (int i = 0; i < idx.length; i++) idx[i] = 2 * i;
+        return idx;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
+    }
+
+    private static int floorDiv(int a, int b) {
+        return Math.floorDiv(a, b);
+    }
+
+    /**
+     * dx[n0 + img, c] = Σ over the columns that read each pixel (overwrites those images of dx).
+     * Each pixel receives its kh·kw contributions in (i, j) order whatever the thread count
+     * (a plane is one thread's), so the sums are the same bits on every run. The in-bounds run of
+     * each column row is found once per (i, j), as in {@link #im2col}; with stride 1 it is a
+     * contiguous vector add.
+     */
     static void col2im(MemorySegment dcol, int n0, int gs, ConvGeometry g, MemorySegment dx) {
         int kh = g.kh(), kw = g.kw(), h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
         int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
@@ -185,21 +222,32 @@ final class CpuConv2d {
         int planes = gs * g.cIn();
         Parallel.forRange(planes, 1, (s, e) -> {
             for (int pl = s; pl < e; pl++) {
-                int img = pl / g.cIn(), c = pl % g.cIn();
+                // channel-major: consecutive planes read neighbouring stretches of the same dcol rows,
+                // which matters when a plane's stretch is a single cache line (small feature maps)
+                int c = pl / gs, img = pl % gs;
                 long plane = (n0 + img) * xImage + (long) c * h * w;
                 dx.asSlice(plane * 4, (long) h * w * 4).fill((byte) 0);
                 for (int i = 0; i < kh; i++) {
+                    int oyLo = Math.clamp(ceilDiv(ph - i, sh), 0, oh), oyHi = Math.min(oh, floorDiv(h - 1 + ph - i, sh) + 1);
                     for (int j = 0; j < kw; j++) {
+                        int lo = Math.clamp(ceilDiv(pw - j, sw), 0, ow), hi = Math.min(ow, floorDiv(w - 1 + pw - j, sw) + 1);
+                        if (hi <= lo) continue;
                         long rowBase = (long) ((c * kh + i) * kw + j) * cols + (long) img * p;
-                        for (int oy = 0; oy < oh; oy++) {
-                            int iy = oy * sh - ph + i;
-                            if (iy < 0 || iy >= h) continue;
+                        for (int oy = oyLo; oy < oyHi; oy++) {
                             long src = rowBase + (long) oy * ow;
-                            long dst = plane + (long) iy * w;
-                            for (int ox = 0; ox < ow; ox++) {
-                                int ix = ox * sw - pw + j;
-                                if (ix >= 0 && ix < w) {
-                                    dx.setAtIndex(F, dst + ix, dx.getAtIndex(F, dst + ix) + dcol.getAtIndex(F, src + ox));
+                            long dst = plane + (long) (oy * sh - ph + i) * w - pw + j;
+                            if (sw == 1) {
+                                int ox = lo;
+                                for (; ox <= hi - S.length(); ox += S.length()) {
+                                    FloatVector.fromMemorySegment(S, dx, (dst + ox) * 4, NATIVE)
+                                            .add(FloatVector.fromMemorySegment(S, dcol, (src + ox) * 4, NATIVE))
+                                            .intoMemorySegment(dx, (dst + ox) * 4, NATIVE);
+                                }
+                                for (; ox < hi; ox++) dx.setAtIndex(F, dst + ox, dx.getAtIndex(F, dst + ox) + dcol.getAtIndex(F, src + ox));
+                            } else {
+                                for (int ox = lo; ox < hi; ox++) {
+                                    long at = dst + (long) ox * sw;
+                                    dx.setAtIndex(F, at, dx.getAtIndex(F, at) + dcol.getAtIndex(F, src + ox));
                                 }
                             }
                         }
