@@ -11,8 +11,13 @@ public final class Backends {
         return CpuBackend.instance();
     }
 
-    /** The backend that factories such as {@code Tensor.of} allocate on. */
+    private static final Backend DEFAULT = Boolean.getBoolean("advinterp.profile") ? new ProfilingBackend(cpu()) : cpu();
+
+    /**
+     * The backend that factories such as {@code Tensor.of} allocate on: the CPU, wrapped in a
+     * {@link ProfilingBackend} when the system property {@code advinterp.profile} is true.
+     */
     public static Backend defaultBackend() {
-        return cpu();
+        return DEFAULT;
     }
 }

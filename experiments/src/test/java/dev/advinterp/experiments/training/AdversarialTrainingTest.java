@@ -60,9 +60,9 @@ class AdversarialTrainingTest {
     @Test
     void consistentLossTrainingBeatsNormalTrainingUnderFgsm() throws IOException {
         assumeTrue(Files.isDirectory(FashionMnist.DEFAULT_DIR), "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
-        Dataset train = first(FashionMnist.train(FashionMnist.DEFAULT_DIR), 2000);
-        Dataset test = first(FashionMnist.test(FashionMnist.DEFAULT_DIR), 300);
-        var opts = new Trainer.Options(2, new Sgd.Options(0.05f, 0.9f, 5e-4f, false), new LrSchedule.Constant(), 4, null, null, false, null);
+        Dataset train = first(FashionMnist.train(FashionMnist.DEFAULT_DIR), 3000);
+        Dataset test = first(FashionMnist.test(FashionMnist.DEFAULT_DIR), 500);
+        var opts = new Trainer.Options(3, new Sgd.Options(0.05f, 0.9f, 5e-4f, false), new LrSchedule.Constant(), 4, null, null, false, null);
         double normal, adversarial;
         try (ImageModel m = new SmallCnn(9); BatchLoader tl = BatchLoader.training(train, 64, 4, Augmentation.none());
              BatchLoader el = BatchLoader.evaluation(test, 100)) {
@@ -74,6 +74,7 @@ class AdversarialTrainingTest {
             new Trainer(opts, new ConsistentLoss(new ConsistentLoss.Options(0.5f, 1f, EPS, null, false, 1))).fit(m, tl, null);
             adversarial = fgsmAccuracy(m, el);
         }
+        System.out.printf("FGSM(eps=%s) accuracy: normal %.3f, consistent loss %.3f%n", EPS, normal, adversarial);
         assertTrue(adversarial > normal + 0.05, "FGSM(ε=" + EPS + ") accuracy: consistent loss " + adversarial + ", normal " + normal);
     }
 }
