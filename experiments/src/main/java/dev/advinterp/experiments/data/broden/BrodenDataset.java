@@ -9,14 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -123,7 +126,7 @@ public final class BrodenDataset {
     private List<BrodenCategory> readCategories() {
         Csv.Table t = Csv.read(dir.resolve("category.csv"), missing("category.csv")).require("name", "first", "last", "count", "frequency");
         List<BrodenCategory> out = new ArrayList<>();
-        Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (Csv.Row r : t.rows()) {
             String name = r.get("name").strip();
             if (name.isEmpty() || !seen.add(name)) throw r.error("category name '" + name + "' is empty or repeated");
@@ -138,7 +141,7 @@ public final class BrodenDataset {
             String file = "c_" + c.name() + ".csv";
             Csv.Table t = Csv.read(dir.resolve(file), missing(file)).require("code", "number", "name", "frequency", "coverage");
             List<BrodenCode> list = new ArrayList<>();
-            Set<Integer> codesSeen = new java.util.HashSet<>();
+            Set<Integer> codesSeen = new HashSet<>();
             for (Csv.Row r : t.rows()) {
                 int code = r.integer("code"), number = r.integer("number");
                 if (code < 0 || !codesSeen.add(code)) throw r.error("code " + code + " is negative or repeated");
@@ -217,7 +220,7 @@ public final class BrodenDataset {
         Map<String, Integer> byImage = new HashMap<>();
         for (BrodenEntry e : entries) byImage.put(e.image(), e.index());
         int[] out = new int[entries.size()];
-        java.util.Arrays.fill(out, -1);
+        Arrays.fill(out, -1);
         for (Csv.Row r : t.rows()) {
             Integer i = byImage.get(r.get("image").strip());
             if (i == null) throw r.error("image '" + r.get("image") + "' is not in index.csv");
@@ -344,7 +347,7 @@ public final class BrodenDataset {
         List<Integer> chosen = new ArrayList<>();
         for (BrodenEntry e : entries) if (split == null || split.equals(e.split())) chosen.add(e.index());
         if (chosen.isEmpty()) {
-            Set<String> splits = new java.util.TreeSet<>();
+            Set<String> splits = new TreeSet<>();
             for (BrodenEntry e : entries) splits.add(e.split());
             throw new IllegalArgumentException(dir + ": no image of split '" + split + "' (index.csv has splits " + splits + ")");
         }
