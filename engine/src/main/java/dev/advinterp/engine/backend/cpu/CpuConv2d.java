@@ -20,8 +20,18 @@ import java.nio.ByteOrder;
  * no im2col: the input plane is the column matrix.
  *
  * <p>Backward data: {@code dcol = Wᵀ · dY}, then col2im adds the columns back into dx (each input
- * channel written by one thread: deterministic). Backward filter: {@code dW = Σ_groups dY · colᵀ}
+ * plane written by one thread: deterministic). Backward filter: {@code dW = Σ_groups dY · colᵀ}
  * in group order (deterministic).
+ *
+ * <p>Threads. With at least one image per thread and a GEMM that can run on its caller alone
+ * ({@link Gemm#runSingleThreaded}), the batch is split into one contiguous range of images per
+ * thread of {@link Parallel}, and each thread runs im2col, GEMM and col2im for its own images from
+ * start to end. Splitting the GEMMs instead (the library's threads, with Java's threads for
+ * im2col in between) puts a barrier between every phase, leaves the library's threads spinning
+ * while Java's copy, and falls apart when the cores are shared with another process. Backward
+ * filter then sums one partial dW per thread, in thread order; the ranges depend only on the
+ * batch size and the thread count, so the bits do not change from run to run. Smaller batches
+ * take the split-GEMM route.
  */
 final class CpuConv2d {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -31,110 +41,188 @@ final class CpuConv2d {
     private static final FloatVector EVEN_LANES = FloatVector.fromArray(S, evenIndexes(), 0);
     static final int TARGET_COLUMNS = 2048;
     private static final long WORKSPACE_FLOATS = 32L << 20; // 128 MB per buffer at most
+    private static final int COL = 0, OUT = 1, PARTIAL = 2;
 
     private CpuConv2d() {
     }
 
     static int groupSize(ConvGeometry g) {
+        return groupSize(g, g.n());
+    }
+
+    /** Images per im2col GEMM when {@code images} images are to be done. */
+    static int groupSize(ConvGeometry g, int images) {
         int p = g.outH() * g.outW();
         int want = Math.max(1, (TARGET_COLUMNS + p - 1) / p);
         long perImage = (long) g.colRows() * p + (long) g.cOut() * p;
         int fit = (int) Math.max(1, WORKSPACE_FLOATS / Math.max(1, perImage));
-        return Math.min(g.n(), Math.min(want, fit));
+        return Math.min(images, Math.min(want, fit));
     }
 
     private static boolean pointwise(ConvGeometry g) {
         return g.kh() == 1 && g.kw() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
     }
 
+    /** The work of one thread: images [from, to), its index, and whether it may itself use the pool. */
+    @FunctionalInterface
+    private interface ImageRange {
+        void run(int from, int to, int thread, boolean parallel);
+    }
+
+    /** Whether a batch of n images is split over the threads (see the class comment). */
+    private static boolean splitsImages(Gemm gemm, int n) {
+        int threads = Parallel.THREADS;
+        // an uneven split of a small batch would leave a core idle for a whole image
+        return threads > 1 && n >= threads && (n % threads == 0 || n >= 4 * threads) && gemm.canRunSingleThreaded();
+    }
+
+    /**
+     * Runs {@code body} once per thread on that thread's images when the batch is split; else once
+     * over the whole batch on the calling thread, with the pool and the GEMM's own threads.
+     */
+    private static void forImages(Gemm gemm, int n, ImageRange body) {
+        if (!splitsImages(gemm, n)) {
+            body.run(0, n, 0, true);
+            return;
+        }
+        int threads = Parallel.THREADS;
+        gemm.runSingleThreaded(() -> Parallel.forRange(threads, 1, (s, e) -> {
+            for (int t = s; t < e; t++) {
+                body.run(imageStart(n, t, threads), imageStart(n, t + 1, threads), t, false);
+            }
+        }));
+    }
+
+    private static int imageStart(int n, int thread, int threads) {
+        return (int) ((long) n * thread / threads);
+    }
+
+    private static void loop(boolean parallel, int n, int grain, Parallel.Range body) {
+        if (parallel) {
+            Parallel.forRange(n, grain, body);
+        } else {
+            body.run(0, n);
+        }
+    }
+
     static void forward(Gemm gemm, MemorySegment x, MemorySegment w, MemorySegment bias, ConvGeometry g, MemorySegment y) {
         int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
         long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
-        int group = groupSize(g);
-        for (int n0 = 0; n0 < g.n(); n0 += group) {
-            int gs = Math.min(group, g.n() - n0);
-            if (gs == 1) {
-                MemorySegment col = pointwise(g) ? x : Workspace.get(0, (long) k * p);
-                long colOff = pointwise(g) ? n0 * xImage : 0;
-                if (!pointwise(g)) im2col(x, n0, 1, g, col);
-                gemm.sgemm(false, false, cOut, p, k, 1f, w, 0, k, col, colOff, p, 0f, y, n0 * yImage, p);
-            } else {
-                int cols = gs * p;
-                MemorySegment col = Workspace.get(0, (long) k * cols);
-                MemorySegment out = Workspace.get(1, (long) cOut * cols);
-                im2col(x, n0, gs, g, col);
-                gemm.sgemm(false, false, cOut, cols, k, 1f, w, 0, k, col, 0, cols, 0f, out, 0, cols);
-                // [cOut, gs·P] → y[n0 + i, cOut, P]
-                int fn0 = n0;
-                Parallel.forRange(cOut, 8, (s, e) -> {
-                    for (int co = s; co < e; co++) {
-                        for (int i = 0; i < gs; i++) {
-                            MemorySegment.copy(out, ((long) co * cols + (long) i * p) * 4, y,
-                                    ((fn0 + i) * yImage + (long) co * p) * 4, (long) p * 4);
+        forImages(gemm, g.n(), (from, to, thread, parallel) -> {
+            int group = groupSize(g, to - from);
+            for (int n0 = from; n0 < to; n0 += group) {
+                int gs = Math.min(group, to - n0);
+                if (gs == 1) {
+                    MemorySegment col = pointwise(g) ? x : Workspace.get(COL, (long) k * p);
+                    long colOff = pointwise(g) ? n0 * xImage : 0;
+                    if (!pointwise(g)) im2col(x, n0, 1, g, col, parallel);
+                    gemm.sgemm(false, false, cOut, p, k, 1f, w, 0, k, col, colOff, p, 0f, y, n0 * yImage, p);
+                } else {
+                    int cols = gs * p;
+                    MemorySegment col = Workspace.get(COL, (long) k * cols);
+                    MemorySegment out = Workspace.get(OUT, (long) cOut * cols);
+                    im2col(x, n0, gs, g, col, parallel);
+                    gemm.sgemm(false, false, cOut, cols, k, 1f, w, 0, k, col, 0, cols, 0f, out, 0, cols);
+                    // [cOut, gs·P] → y[n0 + i, cOut, P]
+                    int fn0 = n0;
+                    loop(parallel, cOut, 8, (s, e) -> {
+                        for (int co = s; co < e; co++) {
+                            for (int i = 0; i < gs; i++) {
+                                MemorySegment.copy(out, ((long) co * cols + (long) i * p) * 4, y,
+                                        ((fn0 + i) * yImage + (long) co * p) * 4, (long) p * 4);
+                            }
                         }
-                    }
-                });
+                    });
+                }
             }
-        }
+        });
         if (bias != null) CpuElementwise.addBias(y, bias, g.n(), cOut, p);
     }
 
     static void backwardData(Gemm gemm, MemorySegment dy, MemorySegment w, ConvGeometry g, MemorySegment dx) {
         int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
         long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
-        int group = groupSize(g);
-        for (int n0 = 0; n0 < g.n(); n0 += group) {
-            int gs = Math.min(group, g.n() - n0);
-            int cols = gs * p;
-            if (gs == 1 && pointwise(g)) {
-                gemm.sgemm(true, false, k, p, cOut, 1f, w, 0, k, dy, n0 * yImage, p, 0f, dx, n0 * xImage, p);
-                continue;
+        forImages(gemm, g.n(), (from, to, thread, parallel) -> {
+            int group = groupSize(g, to - from);
+            for (int n0 = from; n0 < to; n0 += group) {
+                int gs = Math.min(group, to - n0);
+                int cols = gs * p;
+                if (gs == 1 && pointwise(g)) {
+                    gemm.sgemm(true, false, k, p, cOut, 1f, w, 0, k, dy, n0 * yImage, p, 0f, dx, n0 * xImage, p);
+                    continue;
+                }
+                MemorySegment dyg;
+                long dygOff;
+                if (gs == 1) {
+                    dyg = dy;
+                    dygOff = n0 * yImage;
+                } else {
+                    dyg = Workspace.get(OUT, (long) cOut * cols);
+                    dygOff = 0;
+                    gatherGroup(dy, n0, gs, cOut, p, dyg, parallel);
+                }
+                MemorySegment dcol = Workspace.get(COL, (long) k * cols);
+                gemm.sgemm(true, false, k, cols, cOut, 1f, w, 0, k, dyg, dygOff, cols, 0f, dcol, 0, cols);
+                col2im(dcol, n0, gs, g, dx, parallel);
             }
-            MemorySegment dyg;
-            long dygOff;
-            if (gs == 1) {
-                dyg = dy;
-                dygOff = n0 * yImage;
-            } else {
-                dyg = Workspace.get(1, (long) cOut * cols);
-                dygOff = 0;
-                gatherGroup(dy, n0, gs, cOut, p, dyg);
-            }
-            MemorySegment dcol = Workspace.get(0, (long) k * cols);
-            gemm.sgemm(true, false, k, cols, cOut, 1f, w, 0, k, dyg, dygOff, cols, 0f, dcol, 0, cols);
-            col2im(dcol, n0, gs, g, dx);
-        }
+        });
     }
 
     static void backwardFilter(Gemm gemm, MemorySegment x, MemorySegment dy, ConvGeometry g, MemorySegment dw, MemorySegment dbias) {
         int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
-        long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
-        int group = groupSize(g);
-        for (int n0 = 0; n0 < g.n(); n0 += group) {
-            int gs = Math.min(group, g.n() - n0);
-            int cols = gs * p;
-            float beta = n0 == 0 ? 0f : 1f;
-            if (gs == 1) {
-                MemorySegment col = pointwise(g) ? x : Workspace.get(0, (long) k * p);
-                long colOff = pointwise(g) ? n0 * xImage : 0;
-                if (!pointwise(g)) im2col(x, n0, 1, g, col);
-                gemm.sgemm(false, true, cOut, k, p, 1f, dy, n0 * yImage, p, col, colOff, p, beta, dw, 0, k);
-            } else {
-                MemorySegment col = Workspace.get(0, (long) k * cols);
-                MemorySegment dyg = Workspace.get(1, (long) cOut * cols);
-                im2col(x, n0, gs, g, col);
-                gatherGroup(dy, n0, gs, cOut, p, dyg);
-                gemm.sgemm(false, true, cOut, k, cols, 1f, dyg, 0, cols, col, 0, cols, beta, dw, 0, k);
+        long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p, wSize = (long) cOut * k;
+        // Thread t > 0 sums its images into slice t − 1 of the caller's buffer; thread 0 into dw.
+        boolean split = splitsImages(gemm, g.n());
+        MemorySegment partials = split ? Workspace.get(PARTIAL, (Parallel.THREADS - 1) * wSize) : null;
+        forImages(gemm, g.n(), (from, to, thread, parallel) -> {
+            MemorySegment acc = thread == 0 ? dw : partials;
+            long accOff = thread == 0 ? 0 : (thread - 1) * wSize;
+            int group = groupSize(g, to - from);
+            for (int n0 = from; n0 < to; n0 += group) {
+                int gs = Math.min(group, to - n0);
+                int cols = gs * p;
+                float beta = n0 == from ? 0f : 1f;
+                if (gs == 1) {
+                    MemorySegment col = pointwise(g) ? x : Workspace.get(COL, (long) k * p);
+                    long colOff = pointwise(g) ? n0 * xImage : 0;
+                    if (!pointwise(g)) im2col(x, n0, 1, g, col, parallel);
+                    gemm.sgemm(false, true, cOut, k, p, 1f, dy, n0 * yImage, p, col, colOff, p, beta, acc, accOff, k);
+                } else {
+                    MemorySegment col = Workspace.get(COL, (long) k * cols);
+                    MemorySegment dyg = Workspace.get(OUT, (long) cOut * cols);
+                    im2col(x, n0, gs, g, col, parallel);
+                    gatherGroup(dy, n0, gs, cOut, p, dyg, parallel);
+                    gemm.sgemm(false, true, cOut, k, cols, 1f, dyg, 0, cols, col, 0, cols, beta, acc, accOff, k);
+                }
             }
-        }
+        });
+        if (split) addPartials(dw, partials, Parallel.THREADS - 1, wSize);
         if (dbias != null) CpuElementwise.sumBias(dy, g.n(), cOut, p, dbias);
     }
 
+    /** dw[i] += partials[t·size + i] for t = 0, 1, … in that order (the same bits whatever the timing). */
+    private static void addPartials(MemorySegment dw, MemorySegment partials, int count, long size) {
+        int blocks = (int) ((size + CpuElementwise.GRAIN - 1) / CpuElementwise.GRAIN);
+        Parallel.forRange(blocks, 1, (s, e) -> {
+            long start = (long) s * CpuElementwise.GRAIN, end = Math.min(size, (long) e * CpuElementwise.GRAIN);
+            for (int t = 0; t < count; t++) {
+                long off = t * size;
+                long i = start;
+                for (; i <= end - S.length(); i += S.length()) {
+                    FloatVector.fromMemorySegment(S, dw, i * 4, NATIVE)
+                            .add(FloatVector.fromMemorySegment(S, partials, (off + i) * 4, NATIVE))
+                            .intoMemorySegment(dw, i * 4, NATIVE);
+                }
+                for (; i < end; i++) dw.setAtIndex(F, i, dw.getAtIndex(F, i) + partials.getAtIndex(F, off + i));
+            }
+        });
+    }
+
     /** dy[n0 + i, c, P] → dst[c, i·P + q]. */
-    private static void gatherGroup(MemorySegment dy, int n0, int gs, int channels, int p, MemorySegment dst) {
+    private static void gatherGroup(MemorySegment dy, int n0, int gs, int channels, int p, MemorySegment dst, boolean parallel) {
         long image = (long) channels * p;
         int cols = gs * p;
-        Parallel.forRange(channels, 8, (s, e) -> {
+        loop(parallel, channels, 8, (s, e) -> {
             for (int c = s; c < e; c++) {
                 for (int i = 0; i < gs; i++) {
                     MemorySegment.copy(dy, ((n0 + i) * image + (long) c * p) * 4, dst, ((long) c * cols + (long) i * p) * 4, (long) p * 4);
@@ -149,12 +237,12 @@ final class CpuConv2d {
      * can fall in the padding, so the in-bounds middle is computed once per (row, j) and copied
      * without per-element tests.
      */
-    static void im2col(MemorySegment x, int n0, int gs, ConvGeometry g, MemorySegment col) {
+    static void im2col(MemorySegment x, int n0, int gs, ConvGeometry g, MemorySegment col, boolean parallel) {
         int kh = g.kh(), kw = g.kw(), h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
         int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
         int p = oh * ow, cols = gs * p, rows = g.colRows();
         long xImage = (long) g.cIn() * h * w, xBytes = x.byteSize();
-        Parallel.forRange(rows, 4, (s, e) -> {
+        loop(parallel, rows, 4, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int c = r / (kh * kw), i = (r / kw) % kh, j = r % kw;
                 long rowBase = (long) r * cols;
@@ -214,13 +302,13 @@ final class CpuConv2d {
      * each column row is found once per (i, j), as in {@link #im2col}; with stride 1 it is a
      * contiguous vector add.
      */
-    static void col2im(MemorySegment dcol, int n0, int gs, ConvGeometry g, MemorySegment dx) {
+    static void col2im(MemorySegment dcol, int n0, int gs, ConvGeometry g, MemorySegment dx, boolean parallel) {
         int kh = g.kh(), kw = g.kw(), h = g.h(), w = g.w(), oh = g.outH(), ow = g.outW();
         int sh = g.strideH(), sw = g.strideW(), ph = g.padH(), pw = g.padW();
         int p = oh * ow, cols = gs * p;
         long xImage = (long) g.cIn() * h * w;
         int planes = gs * g.cIn();
-        Parallel.forRange(planes, 1, (s, e) -> {
+        loop(parallel, planes, 1, (s, e) -> {
             for (int pl = s; pl < e; pl++) {
                 // channel-major: consecutive planes read neighbouring stretches of the same dcol rows,
                 // which matters when a plane's stretch is a single cache line (small feature maps)

@@ -15,4 +15,19 @@ public interface Gemm {
 
     /** What runs the GEMM, for the doctor: library, version, core type, threads. */
     String describe();
+
+    /** Whether {@link #runSingleThreaded} confines calls to their calling threads. */
+    default boolean canRunSingleThreaded() {
+        return false;
+    }
+
+    /**
+     * Runs {@code body}, during which each call runs on its calling thread alone, so that several
+     * threads can each run their own GEMMs at once (one per core) without the library's own
+     * threads competing for the same cores. Where {@link #canRunSingleThreaded} is false it just
+     * runs {@code body}.
+     */
+    default void runSingleThreaded(Runnable body) {
+        body.run();
+    }
 }

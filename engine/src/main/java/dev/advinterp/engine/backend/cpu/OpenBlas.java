@@ -47,6 +47,10 @@ public final class OpenBlas implements Gemm {
     private final String config;
     private final String coreName;
     private final int threads;
+    /** openblas_set_num_threads, or null when the library lacks it. */
+    private final MethodHandle setThreads;
+    /** Callers inside {@link #runSingleThreaded}; guarded by this. */
+    private int singleThreadedCallers;
 
     private OpenBlas(SymbolLookup lib, String path) {
         Linker linker = Linker.nativeLinker();
@@ -60,11 +64,10 @@ public final class OpenBlas implements Gemm {
         this.config = callString(linker, lib, "openblas_get_config");
         this.coreName = callString(linker, lib, "openblas_get_corename");
         int t = -1;
+        this.setThreads = lib.find("openblas_set_num_threads")
+                .map(f -> linker.downcallHandle(f, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT))).orElse(null);
         try {
-            Optional<MemorySegment> set = lib.find("openblas_set_num_threads");
-            if (set.isPresent()) {
-                linker.downcallHandle(set.get(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT)).invokeExact(Parallel.THREADS);
-            }
+            if (setThreads != null) setThreads.invokeExact(Parallel.THREADS);
             Optional<MemorySegment> get = lib.find("openblas_get_num_threads");
             if (get.isPresent()) {
                 t = (int) linker.downcallHandle(get.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
@@ -216,6 +219,48 @@ public final class OpenBlas implements Gemm {
                     beta, c.asSlice(cOffset * Float.BYTES), ldc);
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_sgemm failed", t);
+        }
+    }
+
+    @Override
+    public boolean canRunSingleThreaded() {
+        return setThreads != null;
+    }
+
+    /**
+     * OpenBLAS runs a call on its caller alone when its thread count is 1 (a process-wide
+     * setting, read at each call), and calls from several threads may then run at once. The count
+     * drops to 1 when the first caller enters and comes back when the last one leaves, so
+     * overlapping callers never restore it under one another; a GEMM called meanwhile from elsewhere
+     * just runs on one core.
+     */
+    @Override
+    public void runSingleThreaded(Runnable body) {
+        if (setThreads == null) {
+            body.run();
+            return;
+        }
+        enterSingleThreaded();
+        try {
+            body.run();
+        } finally {
+            leaveSingleThreaded();
+        }
+    }
+
+    private synchronized void enterSingleThreaded() {
+        if (singleThreadedCallers++ == 0) callSetThreads(1);
+    }
+
+    private synchronized void leaveSingleThreaded() {
+        if (--singleThreadedCallers == 0) callSetThreads(threads > 0 ? threads : Parallel.THREADS);
+    }
+
+    private void callSetThreads(int n) {
+        try {
+            setThreads.invokeExact(n);
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads(" + n + ") failed", t);
         }
     }
 
