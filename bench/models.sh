@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Images/s of whole models, the engine (JMH: ModelBenchmark, ConsistentStepBenchmark) beside
+# PyTorch eager float32 (bench/torch_models.py), then the Markdown table with ratios and targets.
+#
+#   bench/models.sh                      # the environment as it is (OPENBLAS_* included)
+#   bench/models.sh --native-coretype    # unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for both sides
+#   bench/models.sh --quick              # one short iteration each: checks the plumbing, not the speed
+#   bench/models.sh --workloads resnet18-32-b64,vgg16-224-b8   # a subset
+#
+# Each workload runs on our side and then at once on PyTorch's, so that both see about the same
+# load from whatever else shares the machine; the load averages go into the report.
+# Results go to bench/results/<time>-models/ (jmh-*.json, jmh-*.log, torch-*.json, report.md).
+# The whole run takes about 15 minutes on an idle 2-core machine, longer on a busy one.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+native=0
+quick=0
+only=""
+model_workloads=(alexnet-224-b8 vgg16-224-b8 resnet18-224-b8 alexnet-64-b64 vgg16-32-b64 resnet18-32-b64)
+consistent_workloads=(resnet18-32-b64 resnet18-224-b8)
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --native-coretype) native=1 ;;
+    --quick) quick=1 ;;
+    --workloads) only=",$2,"; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "models.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then
+  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+# Debian's PyTorch is installed for the system interpreter only.
+python="${TORCH_PYTHON:-/usr/bin/python3}"
+flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+jar="$here/target/benchmarks.jar"
+
+openblas_env() {
+  echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}$(env | grep -E '^OPENBLAS_' \
+    | grep -vE '^OPENBLAS_(CORETYPE|L2_SIZE)=' | sort | sed 's/^/ /' | tr -d '\n')"
+}
+if [[ $native == 1 ]]; then
+  echo "models.sh: --native-coretype: unsetting OPENBLAS_CORETYPE (was '${OPENBLAS_CORETYPE:-unset}') and" \
+       "OPENBLAS_L2_SIZE (was '${OPENBLAS_L2_SIZE:-unset}') for the engine and PyTorch; OpenBLAS picks its own kernels"
+  unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+else
+  echo "models.sh: environment as it is: $(openblas_env)"
+fi
+
+# Build when the jar is missing or older than any source the benchmarks use.
+if [[ ! -f "$jar" ]] || [[ -n "$(find "$root"/{engine,nn,experiments}/src/main "$here/src/main" "$root/pom.xml" \
+      "$root"/{engine,nn,experiments,bench}/pom.xml -newer "$jar" -type f -print -quit)" ]]; then
+  echo "models.sh: building $jar"
+  (cd "$root" && mvn -B -o -q -pl bench -am package -DskipTests)
+fi
+
+out="$here/results/$(date +%Y%m%d-%H%M%S)-models"
+mkdir -p "$out"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+started=$(date +%s)
+
+jmh_args=()
+torch_args=()
+if [[ $quick == 1 ]]; then
+  jmh_args=(-wi 0 -i 1 -r 1s)
+  torch_args=(--warmup 0 --iterations 1 --time 1)
+fi
+
+wanted() { [[ -z "$only" || "$only" == *",$1,"* ]]; }
+
+# run_pair CLASS WORKLOAD TORCH_METHODS
+run_pair() {
+  local cls="$1" w="$2" methods="$3" tag="$1-$2"
+  echo "models.sh: $w: ours ($cls)"
+  "$java" "${flags[@]}" -jar "$jar" "dev\.advinterp\.bench\.$cls\." -p workload="$w" -rf json -rff "$out/jmh-$tag.json" \
+    "${jmh_args[@]}" 2>&1 | tee "$out/jmh-$tag.log" \
+    | grep --line-buffered -E "^# (Run progress|Benchmark:)|^$cls\\.|Exception|ERROR" || true
+  if [[ ! -s "$out/jmh-$tag.json" ]]; then
+    echo "models.sh: JMH wrote no results for $tag; see $out/jmh-$tag.log" >&2
+    exit 1
+  fi
+  echo "models.sh: $w: PyTorch"
+  "$python" "$here/torch_models.py" --threads 2 --workloads "$w" --only "$methods" --json "$out/torch-$tag.json" \
+    "${torch_args[@]}" 2> >(grep -vE '^(ATen|\s|OpenMP|MKL|Intel|std::|Environment|$)' >&2)
+}
+
+for w in "${model_workloads[@]}"; do
+  wanted "$w" && run_pair ModelBenchmark "$w" forward,trainStep
+done
+for w in "${consistent_workloads[@]}"; do
+  wanted "$w" && run_pair ConsistentStepBenchmark "$w" consistentStep,plainStep
+done
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+elapsed=$(( $(date +%s) - started ))
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(nproc) cores)"
+jvm="$("$java" -version 2>&1 | grep -m1 -E 'Runtime|VM' | sed 's/^ *//')"
+notes=(--note "run $(date -u +%Y-%m-%dT%H:%MZ), $((elapsed / 60)) min $((elapsed % 60)) s; load average before ${load_before}, after ${load_after}")
+if [[ $native == 1 ]]; then
+  notes+=(--note "--native-coretype: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were unset for the engine and PyTorch")
+fi
+if [[ $quick == 1 ]]; then
+  notes+=(--note "--quick: one short iteration per benchmark; not a measurement to quote")
+fi
+
+shopt -s nullglob
+report_args=()
+for f in "$out"/jmh-*.json; do report_args+=(--jmh "$f"); done
+for f in "$out"/torch-*.json; do report_args+=(--torch "$f"); done
+"$python" "$here/models_report.py" "${report_args[@]}" "${notes[@]}" \
+  --machine "CPU=$cpu" --machine "JVM=$jvm; engine threads $(nproc)" --machine "OpenBLAS environment=$(openblas_env)" \
+  | tee "$out/report.md"
+echo
+echo "models.sh: report saved to $out/report.md"

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""The Markdown table of bench/models.sh: images/s of the engine (JMH results) beside PyTorch's
+(bench/torch_models.py results), their ratio and the targets.
+
+    /usr/bin/python3 bench/models_report.py --jmh a.json [--jmh b.json ...] --torch t.json [...] [--note TEXT ...]
+
+JMH's score is milliseconds per batch; images/s = batch / score. The ± columns are JMH's error
+(half-width of the 99.9% interval) carried over to images/s; with four iterations it is wide, and
+on a shared machine wider still, so a ratio near its target is read with the load averages.
+"""
+import argparse
+import json
+import math
+
+ARCH_NAMES = {"alexnet": "AlexNet", "vgg16": "VGG-16", "vgg16_bn": "VGG-16-BN", "resnet18": "ResNet-18"}
+MODEL_TARGET = 1.0
+CONSISTENT_TARGET = 1.5
+
+
+def describe(workload):
+    arch, size, batch = workload.split("-")
+    return f"{ARCH_NAMES.get(arch, arch)} {size}×{size} b{batch[1:]}"
+
+
+def batch_of(workload):
+    return int(workload.split("-")[2][1:])
+
+
+def load_jmh(paths):
+    """{(method, workload): (ms, ms_error)} from JMH's JSON files (scores in ms/op)."""
+    out = {}
+    for p in paths:
+        with open(p) as f:
+            for r in json.load(f):
+                method = ".".join(r["benchmark"].split(".")[-2:])
+                m = r["primaryMetric"]
+                if m["scoreUnit"] != "ms/op":
+                    raise SystemExit(f"{p}: {r['benchmark']} is in {m['scoreUnit']}, expected ms/op")
+                err = m["scoreError"]
+                out[(method, r["params"]["workload"])] = (m["score"], float(err) if err != "NaN" else math.nan)
+    return out
+
+
+def load_torch(paths):
+    out, info = {}, None
+    for p in paths:
+        with open(p) as f:
+            d = json.load(f)
+        info = info or d["info"]
+        for r in d["results"]:
+            out[(r["benchmark"], r["workload"])] = (r["ms"], r["ms_error"])
+    return out, info
+
+
+def ips(batch, ms_err):
+    ms, err = ms_err
+    v = batch * 1000.0 / ms
+    return v, (v * err / ms if err == err else math.nan)
+
+
+def fmt(v_err):
+    v, e = v_err
+    if e != e:
+        return f"{v:.1f}"
+    return f"{v:.1f} ± {e:.1f}"
+
+
+def row(cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--jmh", action="append", default=[])
+    p.add_argument("--torch", action="append", default=[])
+    p.add_argument("--note", action="append", default=[])
+    p.add_argument("--machine", action="append", default=[], help="KEY=VALUE lines of the machine table")
+    a = p.parse_args()
+    ours = load_jmh(a.jmh)
+    torch, info = load_torch(a.torch)
+
+    print("## Machine and libraries\n")
+    print("| | |\n|---|---|")
+    for kv in a.machine:
+        k, _, v = kv.partition("=")
+        print(row([k, v]))
+    if info:
+        print(row(["PyTorch", f"{info['torch']} (torchvision {info['torchvision']}), {info['threads']} threads, "
+                              f"CPU capability {info.get('cpu_capability')}, mkldnn available {info['mkldnn_available']}"
+                              f" (enabled {info['mkldnn_enabled']})"]))
+        parallel = "; ".join(l.strip() for l in info["parallel_info"].splitlines()
+                             if l.strip() and ("num_threads" in l or "backend" in l or "MKL" in l))
+        print(row(["PyTorch parallel", parallel.replace("|", "/")]))
+    for n in a.note:
+        print(row(["note", n]))
+
+    missed = []
+    workloads = []
+    for (method, w) in list(ours) + list(torch):
+        if method.startswith("ModelBenchmark") and w not in workloads:
+            workloads.append(w)
+    if workloads:
+        print("\n## Models: images/s (forward: eval mode, no autograd; training step: forward, cross-entropy, "
+              "backward, SGD momentum 0.9, weight decay 5e-4)\n")
+        print(row(["workload", "pass", "ours img/s", "PyTorch img/s", "ours/PyTorch", f"target ≥ {MODEL_TARGET:.1f}"]))
+        print("|---|---|---:|---:|---:|:---:|")
+        for w in workloads:
+            for method, label in (("ModelBenchmark.forward", "forward"), ("ModelBenchmark.trainStep", "training step")):
+                missed += table_row(ours, torch, method, w, label, MODEL_TARGET)
+
+    cw = []
+    for (method, w) in list(ours) + list(torch):
+        if method.startswith("ConsistentStepBenchmark") and w not in cw:
+            cw.append(w)
+    if cw:
+        print("\n## Consistent-loss step (Eq. 6: α = 0.5, β = 1, ε = 2/255, φ = layer4) beside the plain step: images/s\n")
+        print(row(["workload", "step", "ours img/s", "PyTorch img/s", "ours/PyTorch", "target"]))
+        print("|---|---|---:|---:|---:|:---:|")
+        for w in cw:
+            missed += table_row(ours, torch, "ConsistentStepBenchmark.consistentStep", w, "consistent", CONSISTENT_TARGET)
+            missed += table_row(ours, torch, "ConsistentStepBenchmark.plainStep", w, "plain", MODEL_TARGET)
+        print("\nTime of the consistent step as a multiple of the plain step's, same model and batch "
+              "(the consistent step does two forwards, an input gradient and one backward through both):\n")
+        print(row(["workload", "ours", "PyTorch"]))
+        print("|---|---:|---:|")
+        for w in cw:
+            cells = [describe(w)]
+            for side in (ours, torch):
+                c, pl = side.get(("ConsistentStepBenchmark.consistentStep", w)), side.get(("ConsistentStepBenchmark.plainStep", w))
+                cells.append(f"{c[0] / pl[0]:.2f}×" if c and pl else "—")
+            print(row(cells))
+
+    print()
+    if missed:
+        print(f"Targets missed: {len(missed)}.")
+        for m in missed:
+            print(f"- {m}")
+    else:
+        print("Every target met.")
+
+
+def table_row(ours, torch, method, w, label, target):
+    b = batch_of(w)
+    o, t = ours.get((method, w)), torch.get((method, w))
+    oi = ips(b, o) if o else None
+    ti = ips(b, t) if t else None
+    ratio = oi[0] / ti[0] if oi and ti else None
+    met = "—" if ratio is None else ("yes" if ratio >= target else "**no**")
+    print(row([describe(w), label, fmt(oi) if oi else "—", fmt(ti) if ti else "—",
+               f"{ratio:.2f}" if ratio is not None else "—", f"≥ {target:.1f}: {met}"]))
+    if ratio is not None and ratio < target:
+        return [f"{describe(w)} {label}: {ratio:.2f}× PyTorch (target ≥ {target:.1f}×)"]
+    return []
+
+
+if __name__ == "__main__":
+    main()
