@@ -13,10 +13,12 @@ import java.util.concurrent.Callable;
 
 /** {@code advinterp data scenes}: the generated Broden-format dataset with WordNet classes. */
 @Command(name = "scenes", mixinStandardHelpOptions = true,
-        description = {"Generates synthetic scenes in NetDissect's Broden layout (index.csv, category.csv, label.csv,",
-                "c_*.csv, images/ with half-resolution concept masks) plus classes.csv and image_class.csv:",
-                "10 classes named by WordNet 3.0 ids, concepts of colour, object, material, part, scene and texture.",
-                "The same options give the same bytes. See experiments/DATA.md."})
+        description = {"Generates the synthetic scenes dataset in NetDissect's Broden layout.",
+                "Writes index.csv, category.csv, label.csv, c_*.csv and images/ with masks at",
+                "half resolution for colour, object, material, part and texture (the scene",
+                "labels the whole image), plus classes.csv and image_class.csv: 10 classes",
+                "named by WordNet 3.0 ids. The same options give the same bytes. The folder",
+                "appears only when complete. See experiments/DATA.md."})
 final class DataScenesCommand implements Callable<Integer> {
     private static final ScenesOptions D = ScenesOptions.defaults();
 
