@@ -37,6 +37,11 @@ public final class CpuBackend implements Backend {
         return gemm;
     }
 
+    /** Bytes held by the reusable kernel workspaces (im2col buffers), included in the memory statistics. */
+    public long workspaceBytes() {
+        return Workspace.totalBytes();
+    }
+
     /** What was tried when looking for OpenBLAS, and the outcome. */
     public OpenBlas.LoadResult blasLoad() {
         return blasLoad;
