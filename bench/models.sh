@@ -9,7 +9,7 @@
 #
 # Each workload runs on our side and then at once on PyTorch's, so that both see about the same
 # load from whatever else shares the machine; the load averages go into the report.
-# Results go to bench/results/<time>-models/ (jmh-*.json, jmh-*.log, torch-*.json, report.md).
+# Results go to bench/results/<time>-models/ (jmh-*.json, jmh-*.log, torch-*.json, torch-*.log, report.md).
 # The whole run takes about 15 minutes on an idle 2-core machine, longer on a busy one.
 set -euo pipefail
 
@@ -77,16 +77,30 @@ wanted() { [[ -z "$only" || "$only" == *",$1,"* ]]; }
 run_pair() {
   local cls="$1" w="$2" methods="$3" tag="$1-$2"
   echo "models.sh: $w: ours ($cls)"
-  "$java" "${flags[@]}" -jar "$jar" "dev\.advinterp\.bench\.$cls\." -p workload="$w" -rf json -rff "$out/jmh-$tag.json" \
-    "${jmh_args[@]}" 2>&1 | tee "$out/jmh-$tag.log" \
-    | grep --line-buffered -E "^# (Run progress|Benchmark:)|^$cls\\.|Exception|ERROR" || true
+  # JMH refuses to start while another JMH run holds its lock; two runs at once would measure
+  # each other, so wait for the other one to end rather than override the lock.
+  local waited=0
+  while :; do
+    "$java" "${flags[@]}" -jar "$jar" "dev\.advinterp\.bench\.$cls\." -p workload="$w" -rf json -rff "$out/jmh-$tag.json" \
+      "${jmh_args[@]}" 2>&1 | tee "$out/jmh-$tag.log" \
+      | grep --line-buffered -E "^# (Run progress|Benchmark:)|^$cls\\.|Exception|ERROR" | grep -v 'JMH lock' || true
+    grep -q 'Unable to acquire the JMH lock' "$out/jmh-$tag.log" || break
+    if (( waited >= 3600 )); then
+      echo "models.sh: another JMH run has held the lock for an hour; giving up" >&2
+      exit 1
+    fi
+    (( waited == 0 )) && echo "models.sh: another JMH run is in progress; waiting for it to end"
+    sleep 20
+    waited=$((waited + 20))
+  done
   if [[ ! -s "$out/jmh-$tag.json" ]]; then
     echo "models.sh: JMH wrote no results for $tag; see $out/jmh-$tag.log" >&2
     exit 1
   fi
   echo "models.sh: $w: PyTorch"
+  # The script writes its results to the JSON file and its progress to stderr.
   "$python" "$here/torch_models.py" --threads 2 --workloads "$w" --only "$methods" --json "$out/torch-$tag.json" \
-    "${torch_args[@]}" 2> >(grep -vE '^(ATen|\s|OpenMP|MKL|Intel|std::|Environment|$)' >&2)
+    "${torch_args[@]}" 2>&1 | tee "$out/torch-$tag.log" | { grep -vE '^(ATen|\s|OpenMP|MKL|Intel|std::|Environment|$)' || true; }
 }
 
 for w in "${model_workloads[@]}"; do
