@@ -3,6 +3,7 @@ package dev.advinterp.experiments.attacks;
 import dev.advinterp.engine.Ops;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tensor;
+import dev.advinterp.experiments.testing.TinyNet;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;

@@ -9,6 +9,7 @@ import dev.advinterp.experiments.attacks.Fgsm;
 import dev.advinterp.nn.Activations;
 import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.train.Objective;
+import dev.advinterp.experiments.testing.TinyNet;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -17,7 +18,7 @@ class ConsistentLossTest {
     private static final int[] Y = {0, 1, 2, 3};
 
     private static ImageModel tiny() {
-        return new TestNet(3);
+        return new TinyNet(3);
     }
 
     /** The one-tape fused step equals the three terms differentiated on separate tapes. */

@@ -1,4 +1,4 @@
-package dev.advinterp.experiments.training;
+package dev.advinterp.experiments.testing;
 
 import dev.advinterp.engine.Ops;
 import dev.advinterp.engine.Tensor;
@@ -12,16 +12,16 @@ import dev.advinterp.nn.models.ModelConfig;
 import java.util.SplittableRandom;
 
 /** A small CNN for fast attack tests: conv 3×3 (1→6) → ReLU ("relu", its φ) → global average → linear (6→4). */
-final class TestNet extends ImageModel {
+public final class TinyNet extends ImageModel {
     private final Conv2d conv;
     private final ReLU relu;
     private final Linear fc;
 
-    TestNet(long seed) {
+    public TinyNet(long seed) {
         this(seed, 28);
     }
 
-    TestNet(long seed, int size) {
+    public TinyNet(long seed, int size) {
         super(ModelConfig.small(Architecture.ALEXNET, 1, Math.max(28, size), 4, seed));
         SplittableRandom r = new SplittableRandom(seed);
         conv = child("conv", new Conv2d(1, 6, 3, 1, 1, true, r));
