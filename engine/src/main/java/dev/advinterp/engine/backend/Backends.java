@@ -1,9 +1,44 @@
 package dev.advinterp.engine.backend;
 
 import dev.advinterp.engine.backend.cpu.CpuBackend;
+import dev.advinterp.engine.backend.cuda.CudaBackend;
+import dev.advinterp.engine.backend.cuda.CudaUnavailableException;
 
-/** The backends of this process. The CPU backend always exists and is the default. */
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * The backends of this process and the default one, which the tensor factories ({@code Tensor.of},
+ * {@code zeros}, {@code rand}, ...) allocate on, and through them every model parameter, buffer,
+ * batch and optimiser state: an op's outputs then follow its inputs' backend.
+ *
+ * <p>The default is chosen once, at its first use, from the system property
+ * {@code advinterp.device} ({@code cpu}, {@code cuda} or {@code auto}; {@code cpu} when unset).
+ * A program that chooses its device itself (the command line's {@code --device}) calls
+ * {@link #useDevice(DeviceChoice)} before it allocates anything; tensors made before keep the
+ * backend they were made on, and an op that mixes the two reports it. With the system property
+ * {@code advinterp.profile=true} the default is wrapped in a {@link ProfilingBackend}.
+ */
 public final class Backends {
+    /** The system property that picks the default device. */
+    public static final String DEVICE_PROPERTY = "advinterp.device";
+    /**
+     * The CPU unless asked otherwise: the test suite and every existing run keep the reference
+     * backend, whose results the golden fixtures were checked against, unless a run asks for a
+     * GPU by this property or by {@code --device}.
+     */
+    public static final String DEFAULT_DEVICE = "cpu";
+
+    private static final Logger LOG = Logger.getLogger(Backends.class.getName());
+    private static final boolean PROFILE = Boolean.getBoolean("advinterp.profile");
+    /** One profiler per backend, so that switching the default back and forth keeps tensors compatible. */
+    private static final Map<Backend, ProfilingBackend> PROFILERS = new IdentityHashMap<>();
+
+    private static volatile Backend current;
+    private static CudaBackend cuda;
+
     private Backends() {
     }
 
@@ -11,13 +46,95 @@ public final class Backends {
         return CpuBackend.instance();
     }
 
-    private static final Backend DEFAULT = Boolean.getBoolean("advinterp.profile") ? new ProfilingBackend(cpu()) : cpu();
+    /**
+     * The process's CUDA backend on GPU 0, opened at the first call and kept open for the life of
+     * the process (the driver releases its context at exit).
+     *
+     * @throws CudaUnavailableException with the reason, when CUDA cannot be used here
+     */
+    public static synchronized CudaBackend cuda() {
+        if (cuda == null) cuda = CudaBackend.open(0);
+        return cuda;
+    }
 
     /**
-     * The backend that factories such as {@code Tensor.of} allocate on: the CPU, wrapped in a
-     * {@link ProfilingBackend} when the system property {@code advinterp.profile} is true.
+     * The backend for {@code choice}, and why: {@code auto} takes CUDA when
+     * {@link CudaBackend#unavailableReason()} is empty and the backend opens, else the CPU with
+     * the reason.
+     *
+     * @throws CudaUnavailableException for {@code cuda} when CUDA cannot be used (the message is the reason)
+     */
+    public static DeviceSelection select(DeviceChoice choice) {
+        return switch (choice) {
+            case CPU -> new DeviceSelection(cpu(), choice, "the CPU was asked for");
+            case CUDA -> {
+                CudaBackend gpu = cuda();
+                yield new DeviceSelection(gpu, choice, "CUDA was asked for: " + gpu.describe());
+            }
+            case AUTO -> {
+                Optional<String> reason = CudaBackend.unavailableReason();
+                if (reason.isPresent()) {
+                    yield new DeviceSelection(cpu(), choice, "CUDA unavailable: " + reason.get());
+                }
+                try {
+                    CudaBackend gpu = cuda();
+                    yield new DeviceSelection(gpu, choice, "a GPU is usable: " + gpu.describe());
+                } catch (CudaUnavailableException e) {
+                    yield new DeviceSelection(cpu(), choice, "CUDA unavailable: " + e.getMessage());
+                }
+            }
+        };
+    }
+
+    /** {@link #select} and make the result the default backend; call before allocating anything. */
+    public static DeviceSelection useDevice(DeviceChoice choice) {
+        DeviceSelection s = select(choice);
+        setDefault(s.backend());
+        return s;
+    }
+
+    /** Makes {@code backend} the default (wrapped in a profiler when {@code advinterp.profile} is true). */
+    public static synchronized void setDefault(Backend backend) {
+        if (backend == null) throw new IllegalArgumentException("setDefault: the backend is null");
+        current = wrap(backend);
+    }
+
+    /**
+     * The backend that factories such as {@code Tensor.of} allocate on (see the class comment).
+     *
+     * @throws CudaUnavailableException when {@code advinterp.device=cuda} and CUDA cannot be used
+     * @throws IllegalArgumentException when {@code advinterp.device} is not cpu, cuda or auto
      */
     public static Backend defaultBackend() {
-        return DEFAULT;
+        Backend b = current;
+        if (b != null) return b;
+        synchronized (Backends.class) {
+            if (current == null) current = wrap(fromProperty().backend());
+            return current;
+        }
+    }
+
+    /** The selection the system property asks for; a failure is not remembered, so every use reports it. */
+    private static DeviceSelection fromProperty() {
+        String word = System.getProperty(DEVICE_PROPERTY, DEFAULT_DEVICE);
+        DeviceChoice choice;
+        try {
+            choice = DeviceChoice.parse(word);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("system property " + DEVICE_PROPERTY + ": " + e.getMessage(), e);
+        }
+        try {
+            DeviceSelection s = select(choice);
+            if (choice != DeviceChoice.CPU) LOG.info(DEVICE_PROPERTY + "=" + word + ": " + s.describe());
+            return s;
+        } catch (CudaUnavailableException e) {
+            throw new CudaUnavailableException("-D" + DEVICE_PROPERTY + "=" + word + " asks for CUDA, but it cannot be used here: "
+                    + e.getMessage() + " (use -D" + DEVICE_PROPERTY + "=cpu or auto)", e);
+        }
+    }
+
+    private static Backend wrap(Backend b) {
+        if (!PROFILE || b instanceof ProfilingBackend) return b;
+        return PROFILERS.computeIfAbsent(b, ProfilingBackend::new);
     }
 }
