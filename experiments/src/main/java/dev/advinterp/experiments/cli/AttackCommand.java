@@ -15,6 +15,7 @@ import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.train.Batch;
 import dev.advinterp.nn.train.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import javax.imageio.ImageIO;
@@ -81,8 +82,12 @@ final class AttackCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Keep the rows of an existing results.csv and continue after them.")
     boolean resume;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws IOException {
+        device.apply();
         Dataset ds = DataSources.limit(DataSources.open(data, false), limit);
         Files.createDirectories(out);
         Path csv = out.resolve("results.csv");

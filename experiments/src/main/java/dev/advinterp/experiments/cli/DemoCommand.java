@@ -2,13 +2,14 @@ package dev.advinterp.experiments.cli;
 
 import dev.advinterp.experiments.demo.Demo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
 /** {@code advinterp demo}: the engine's end-to-end check, a small CNN learning oriented bars. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Trains a small CNN on synthetic oriented bars (4 classes, 16×16 grey) on the CPU",
+        description = {"Trains a small CNN on synthetic oriented bars (4 classes, 16×16 grey) on the chosen --device",
                 "and reports the loss per epoch and the test accuracy. Seeded: the same options give the same bits."})
 final class DemoCommand implements Callable<Integer> {
     private static final Demo.Options D = Demo.Options.defaults();
@@ -28,8 +29,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--lr", description = "Learning rate (default: ${DEFAULT-VALUE}).")
     float lr = D.lr();
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
+        device.apply();
         var o = new Demo.Options(seed, trainImages, D.testImages(), D.size(), batch, epochs, lr, D.momentum(), D.weightDecay(), D.dropout());
         System.out.printf("demo: %d training images of %d×%d, batch %d, %d epochs, seed %d%n",
                 o.trainImages(), o.size(), o.size(), o.batch(), o.epochs(), o.seed());

@@ -1,5 +1,6 @@
 package dev.advinterp.experiments.cli;
 
+import dev.advinterp.engine.backend.cuda.CudaUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,6 +24,12 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         // A bad argument is a one-line message and the usage, not a stack trace.
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            // --device cuda where CUDA cannot be used: the reason, before anything was written.
+            if (ex instanceof CudaUnavailableException) {
+                line.getErr().println(line.getColorScheme().errorText("advinterp: CUDA cannot be used: " + ex.getMessage()
+                        + " (--device cpu or auto computes on the CPU)"));
+                return 1;
+            }
             if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof ArithmeticException) {
                 line.getErr().println(line.getColorScheme().errorText("advinterp: " + ex.getMessage()));
                 return 2;

@@ -1,11 +1,13 @@
 package dev.advinterp.experiments.cli;
 
+import dev.advinterp.engine.Device;
 import dev.advinterp.nn.MemoryProfile;
 import dev.advinterp.nn.models.Architecture;
 import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.models.ModelConfig;
 import dev.advinterp.nn.models.Models;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.List;
@@ -27,8 +29,15 @@ final class MemoryCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch = 8;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
+        if (device.apply().backend().device() == Device.CUDA) {
+            // MemoryProfile reads the host allocator's statistics; device memory is not counted in them yet
+            System.err.println("memory: on CUDA this table counts host allocations only, not the GPU's memory");
+        }
         if (batch <= 0) throw new IllegalArgumentException("--batch must be positive, got " + batch);
         System.out.println(MemoryProfile.markdownHeader());
         for (String a : archs) {

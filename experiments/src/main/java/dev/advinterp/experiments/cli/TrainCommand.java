@@ -14,6 +14,7 @@ import dev.advinterp.nn.train.EpochStats;
 import dev.advinterp.nn.train.Objective;
 import dev.advinterp.nn.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -97,8 +98,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--inner-steps", description = "PGD steps that find x′ with --unrelaxed (default: ${DEFAULT-VALUE}).")
     int innerSteps = ConsistentLoss.Options.defaults().innerSteps();
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws IOException {
+        device.apply();
         Architecture a = Architecture.parse(arch);
         Dataset train = DataSources.limit(DataSources.open(data, true), limit);
         Dataset eval = DataSources.limit(DataSources.open(data, false), limit <= 0 ? 0 : Math.max(1, limit / 5));
