@@ -4,6 +4,8 @@ import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cpu.OpenBlas;
 import dev.advinterp.engine.backend.cpu.Parallel;
+import dev.advinterp.engine.backend.cuda.CudaBackend;
+import dev.advinterp.engine.backend.cuda.CudaLibraries;
 import dev.advinterp.engine.backend.cuda.CudaProbe;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Shape;
@@ -12,12 +14,14 @@ import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code advinterp doctor}: what this machine gives the engine. */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Reports the Java runtime, cores and SIMD width, the BLAS library in use and where it came from,",
-                "a measured sgemm GFLOP/s, the OpenBLAS core type, and whether a CUDA driver and GPU are visible."})
+                "a measured sgemm GFLOP/s, the OpenBLAS core type, whether a CUDA driver and GPU are visible, each CUDA",
+                "library found (and where) or not (and where it was looked for), and whether the CUDA backend opens on GPU 0."})
 final class DoctorCommand implements Callable<Integer> {
 
     @Option(names = "--gemm-size", description = "Size n of the n×n×n sgemm timed (default: ${DEFAULT-VALUE}).")
@@ -52,7 +56,25 @@ final class DoctorCommand implements Callable<Integer> {
         for (CudaProbe.Gpu g : cuda.gpus()) {
             line("  GPU " + g.ordinal(), g.name() + ", " + (g.totalBytes() >> 20) + " MiB");
         }
+        cudaSection();
         return 0;
+    }
+
+    /** The CUDA libraries found (where) and not found (in which folders), and whether the backend opens on GPU 0. */
+    private static void cudaSection() {
+        System.out.println("CUDA libraries (ADVINTERP_CUDA_PATH, LD_LIBRARY_PATH, the usual folders, Python nvidia/*/lib):");
+        System.out.print(CudaLibraries.report());
+        Optional<String> reason = CudaBackend.unavailableReason();
+        if (reason.isPresent()) {
+            line("CUDA backend", "cannot be used: " + reason.get());
+            return;
+        }
+        try {
+            line("CUDA backend", "opens on GPU 0: " + Backends.cuda().describe());
+        } catch (RuntimeException e) {
+            // a failure after discovery succeeded (driver or library initialisation): say which, do not stop the report
+            line("CUDA backend", "CudaBackend.open(0) failed: " + e);
+        }
     }
 
     private static void line(String key, String value) {
