@@ -7,10 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -36,18 +33,6 @@ class DeviceOptionTest {
         Backends.setDefault(before);
     }
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     private static Optional<String> noGpu() {
         Optional<String> reason = CudaBackend.unavailableReason();
         assumeTrue(reason.isPresent(), "CUDA is usable here: the no-GPU paths are not exercised");
@@ -66,14 +51,14 @@ class DeviceOptionTest {
 
     @Test
     void anUnknownDeviceIsAOneLineErrorNamingIt() {
-        Run r = run("demo", "--device", "gpu", "--epochs", "1");
+        CliRun r = CliRun.of("demo", "--device", "gpu", "--epochs", "1");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--device") && r.err().contains("'gpu'") && r.err().contains("cuda, cpu or auto"), r.err());
     }
 
     @Test
     void cpuIsChosenAndSaidOnStderr() {
-        Run r = run("memory", "--device", "cpu", "--arch", "alexnet", "--size", "32", "--batch", "1");
+        CliRun r = CliRun.of("memory", "--device", "cpu", "--arch", "alexnet", "--size", "32", "--batch", "1");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("device: cpu (asked: cpu"), r.err());
     }
@@ -81,7 +66,7 @@ class DeviceOptionTest {
     @Test
     void autoWithoutAGpuComputesOnTheCpuAndSaysWhy() {
         String reason = noGpu().get();
-        Run r = run("memory", "--arch", "alexnet", "--size", "32", "--batch", "1");
+        CliRun r = CliRun.of("memory", "--arch", "alexnet", "--size", "32", "--batch", "1");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("device: cpu (asked: auto; CUDA unavailable: " + reason), r.err());
     }
@@ -90,17 +75,17 @@ class DeviceOptionTest {
     void cudaWithoutAGpuEndsWithTheReasonAndWritesNothing(@TempDir Path dir) {
         noGpu();
         Path out = dir.resolve("run");
-        Run r = run("train", "--device", "cuda", "--arch", "alexnet", "--data", "scenes:" + dir.resolve("none"), "--out", out.toString());
+        CliRun r = CliRun.of("train", "--device", "cuda", "--arch", "alexnet", "--data", "scenes:" + dir.resolve("none"), "--out", out.toString());
         assertEquals(1, r.code(), r.err());
         // the reason is the backend's own words (CudaBackend.open's message): present, not echoed here
         assertTrue(r.err().matches("(?s).*advinterp: CUDA cannot be used: \\S.{10,}.*"), r.err());
         assertFalse(Files.exists(out), "nothing may be written when the device is refused");
-        Run a = run("attack", "--device", "cuda", "--model", dir.resolve("m.safetensors").toString(), "--data", "fashion-mnist",
+        CliRun a = CliRun.of("attack", "--device", "cuda", "--model", dir.resolve("m.safetensors").toString(), "--data", "fashion-mnist",
                 "--out", out.toString());
         assertEquals(1, a.code(), a.err());
         assertTrue(a.err().contains("CUDA cannot be used: "), a.err());
         assertFalse(Files.exists(out), "nothing may be written when the device is refused");
-        assertEquals(1, run("demo", "--device", "cuda").code());
-        assertEquals(1, run("memory", "--device", "cuda").code());
+        assertEquals(1, CliRun.of("demo", "--device", "cuda").code());
+        assertEquals(1, CliRun.of("memory", "--device", "cuda").code());
     }
 }
