@@ -4,7 +4,7 @@
 
 // Every kernel is launched with 256 threads per block (the contract's launch rules); the reduction
 // kernels rely on exactly that. Declaring it lets ptxas budget up to 255 registers per thread and
-// makes a launch with more threads fail loudly (CUDA_ERROR_INVALID_VALUE) instead of misbehaving.
+// makes a launch with more threads fail with an error instead of misbehaving.
 #define ADV_THREADS 256
 
 // Java's Math.max / Math.min on floats: NaN if either argument is NaN, and +0 is above -0.
