@@ -86,6 +86,21 @@ public final class Backends {
         };
     }
 
+    /**
+     * One line for reports ({@code advinterp doctor}, the GPU check): whether the CUDA backend opens
+     * on GPU 0 and what it is, or why it cannot be used. Opens the backend when it can.
+     */
+    public static String cudaStatus() {
+        Optional<String> reason = CudaBackend.unavailableReason();
+        if (reason.isPresent()) return "cannot be used: " + reason.get();
+        try {
+            return "opens on GPU 0: " + cuda().describe();
+        } catch (RuntimeException e) {
+            // a failure after discovery succeeded (driver or library initialisation): say which
+            return "CudaBackend.open(0) failed: " + e;
+        }
+    }
+
     /** {@link #select} and make the result the default backend; call before allocating anything. */
     public static DeviceSelection useDevice(DeviceChoice choice) {
         DeviceSelection s = select(choice);

@@ -4,7 +4,6 @@ import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cpu.OpenBlas;
 import dev.advinterp.engine.backend.cpu.Parallel;
-import dev.advinterp.engine.backend.cuda.CudaBackend;
 import dev.advinterp.engine.backend.cuda.CudaLibraries;
 import dev.advinterp.engine.backend.cuda.CudaProbe;
 import dev.advinterp.engine.Scope;
@@ -14,7 +13,6 @@ import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code advinterp doctor}: what this machine gives the engine. */
@@ -64,17 +62,7 @@ final class DoctorCommand implements Callable<Integer> {
     private static void cudaSection() {
         System.out.println("CUDA libraries (ADVINTERP_CUDA_PATH, LD_LIBRARY_PATH, the usual folders, Python nvidia/*/lib):");
         System.out.print(CudaLibraries.report());
-        Optional<String> reason = CudaBackend.unavailableReason();
-        if (reason.isPresent()) {
-            line("CUDA backend", "cannot be used: " + reason.get());
-            return;
-        }
-        try {
-            line("CUDA backend", "opens on GPU 0: " + Backends.cuda().describe());
-        } catch (RuntimeException e) {
-            // a failure after discovery succeeded (driver or library initialisation): say which, do not stop the report
-            line("CUDA backend", "CudaBackend.open(0) failed: " + e);
-        }
+        line("CUDA backend", Backends.cudaStatus());
     }
 
     private static void line(String key, String value) {
