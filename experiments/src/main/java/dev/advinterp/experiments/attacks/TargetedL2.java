@@ -6,6 +6,8 @@ import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.nn.models.ImageModel;
 
+import java.util.function.BiConsumer;
+
 /**
  * The targeted L2 attack of the paper's Eq. 4: {@code argmin_{x*∈[0,1]} ‖x* − x‖₂ + λ·CE(x*, y*)},
  * minimised per image by projected gradient descent with Adam moments (the projection is the clip
@@ -42,6 +44,14 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
 
     @Override
     public Tensor perturb(ImageModel model, Tensor images, int[] targets) {
+        return perturb(model, images, targets, (lambda, hit) -> { });
+    }
+
+    /**
+     * {@link #perturb}, telling {@code rounds} after each round of the search the λ it used and
+     * whether it reached the target, per image (copies), so that the search can be checked.
+     */
+    Tensor perturb(ImageModel model, Tensor images, int[] targets, BiConsumer<double[], boolean[]> rounds) {
         int n = images.dim(0), per = (int) (images.numel() / n), classes = model.config().classes();
         for (int t : targets) {
             if (t < 0 || t >= classes) throw new IllegalArgumentException("targeted L2: target " + t + " outside [0, " + classes + ")");
@@ -80,6 +90,7 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
                     adamStep(x, x0, g, m, v, it + 1, lambda, n, per);
                 }
                 System.arraycopy(x, 0, last, 0, x.length);
+                rounds.accept(lambda.clone(), hit.clone());
                 for (int i = 0; i < n; i++) {
                     if (hit[i]) {
                         upper[i] = Math.min(upper[i], lambda[i]);
@@ -113,8 +124,10 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
     /**
      * One Adam step on each image's objective ‖x − x0‖₂ + λᵢ·CEᵢ: the mean-CE gradient of the batch is
      * scaled back to per-image CE (×n); ∇‖δ‖₂ = δ/‖δ‖ (0 at δ = 0). Then the clip to [0, 1].
+     * {@code x}, {@code m} and {@code v} are updated in place; {@code t} counts from 1. Package-private
+     * so that a step can be checked on its own from a given state.
      */
-    private void adamStep(float[] x, float[] x0, float[] g, float[] m, float[] v, int t, double[] lambda, int n, int per) {
+    void adamStep(float[] x, float[] x0, float[] g, float[] m, float[] v, int t, double[] lambda, int n, int per) {
         final double b1 = 0.9, b2 = 0.999, epsAdam = 1e-8;
         double c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
         for (int i = 0; i < n; i++) {

@@ -70,12 +70,17 @@ class GoldenAttackTest {
     /** Images per attack that may diverge from PyTorch at an undefined sign (of 4). */
     static final int MAX_DIVERGED = 3;
 
-    /** One model's attack fixture and the model it was computed on. */
-    private record Fixture(String model, Map<String, HostTensor> arrays, Map<String, String> meta) {
+    /** One model's attack fixture and the model it was computed on (also read by the other golden attack tests). */
+    record Fixture(String model, Map<String, HostTensor> arrays, Map<String, String> meta) {
         static Fixture read(String model) throws IOException {
-            URL url = GoldenAttackTest.class.getResource("/golden-attacks/" + model + ".safetensors");
-            assertNotNull(url, "test resource golden-attacks/" + model + ".safetensors is missing: run "
-                    + "/usr/bin/python3 tools/fixtures/make_attack_fixtures.py");
+            return read(model, model, "make_attack_fixtures.py");
+        }
+
+        /** The fixture golden-attacks/{@code file}.safetensors of {@code model}, written by tools/fixtures/{@code script}. */
+        static Fixture read(String model, String file, String script) throws IOException {
+            URL url = GoldenAttackTest.class.getResource("/golden-attacks/" + file + ".safetensors");
+            assertNotNull(url, "test resource golden-attacks/" + file + ".safetensors is missing: run "
+                    + "/usr/bin/python3 tools/fixtures/" + script);
             Path p;
             try {
                 p = Path.of(url.toURI());
@@ -144,7 +149,7 @@ class GoldenAttackTest {
                               IntFunction<Attack> firstSteps) {
     }
 
-    private static String where(int flat, int[] dims) {
+    static String where(int flat, int[] dims) {
         int[] idx = new int[dims.length];
         for (int k = dims.length - 1; k >= 0; k--) {
             idx[k] = flat % dims[k];
