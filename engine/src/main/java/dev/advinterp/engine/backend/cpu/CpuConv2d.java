@@ -10,7 +10,13 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Convolution on the CPU by im2col + GEMM.
+ * Convolution on the CPU: Winograd where it applies, im2col + GEMM everywhere else.
+ *
+ * <p>Which algorithm: a 3×3 stride-1 convolution with at least {@link CpuWinograd#MIN_CHANNELS}
+ * input and output channels goes through {@link CpuWinograd} (forward F(2×2, 3×3), backward data
+ * the same on the flipped filters when the padding is at most 2, backward filter F(3×3, 2×2)),
+ * doing 0.44 of im2col's multiply-adds; every other convolution, and all of them with
+ * {@code -Dadvinterp.conv.winograd=false}, takes im2col + GEMM below.
  *
  * <p>Forward, per group of {@code g} images: {@code col [K = cIn·kh·kw, g·P]} (P = outH·outW) holds
  * the receptive fields, {@code Y [cOut, g·P] = W [cOut, K] · col}; FLOPs 2·cOut·K·g·P, bytes moved
@@ -65,12 +71,12 @@ final class CpuConv2d {
 
     /** The work of one thread: images [from, to), its index, and whether it may itself use the pool. */
     @FunctionalInterface
-    private interface ImageRange {
+    interface ImageRange {
         void run(int from, int to, int thread, boolean parallel);
     }
 
     /** Whether a batch of n images is split over the threads (see the class comment). */
-    private static boolean splitsImages(Gemm gemm, int n) {
+    static boolean splitsImages(Gemm gemm, int n) {
         int threads = Parallel.THREADS;
         // an uneven split of a small batch would leave a core idle for a whole image
         return threads > 1 && n >= threads && (n % threads == 0 || n >= 4 * threads) && gemm.canRunSingleThreaded();
@@ -80,7 +86,7 @@ final class CpuConv2d {
      * Runs {@code body} once per thread on that thread's images when the batch is split; else once
      * over the whole batch on the calling thread, with the pool and the GEMM's own threads.
      */
-    private static void forImages(Gemm gemm, int n, ImageRange body) {
+    static void forImages(Gemm gemm, int n, ImageRange body) {
         if (!splitsImages(gemm, n)) {
             body.run(0, n, 0, true);
             return;
@@ -97,7 +103,7 @@ final class CpuConv2d {
         return (int) ((long) n * thread / threads);
     }
 
-    private static void loop(boolean parallel, int n, int grain, Parallel.Range body) {
+    static void loop(boolean parallel, int n, int grain, Parallel.Range body) {
         if (parallel) {
             Parallel.forRange(n, grain, body);
         } else {
@@ -106,6 +112,30 @@ final class CpuConv2d {
     }
 
     static void forward(Gemm gemm, MemorySegment x, MemorySegment w, MemorySegment bias, ConvGeometry g, MemorySegment y) {
+        if (CpuWinograd.appliesForward(g)) {
+            CpuWinograd.forward(gemm, x, w, bias, g, y);
+        } else {
+            im2colForward(gemm, x, w, bias, g, y);
+        }
+    }
+
+    static void backwardData(Gemm gemm, MemorySegment dy, MemorySegment w, ConvGeometry g, MemorySegment dx) {
+        if (CpuWinograd.appliesBackwardData(g)) {
+            CpuWinograd.backwardData(gemm, dy, w, g, dx);
+        } else {
+            im2colBackwardData(gemm, dy, w, g, dx);
+        }
+    }
+
+    static void backwardFilter(Gemm gemm, MemorySegment x, MemorySegment dy, ConvGeometry g, MemorySegment dw, MemorySegment dbias) {
+        if (CpuWinograd.appliesBackwardFilter(g)) {
+            CpuWinograd.backwardFilter(gemm, x, dy, g, dw, dbias);
+        } else {
+            im2colBackwardFilter(gemm, x, dy, g, dw, dbias);
+        }
+    }
+
+    static void im2colForward(Gemm gemm, MemorySegment x, MemorySegment w, MemorySegment bias, ConvGeometry g, MemorySegment y) {
         int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
         long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
         forImages(gemm, g.n(), (from, to, thread, parallel) -> {
@@ -139,7 +169,7 @@ final class CpuConv2d {
         if (bias != null) CpuElementwise.addBias(y, bias, g.n(), cOut, p);
     }
 
-    static void backwardData(Gemm gemm, MemorySegment dy, MemorySegment w, ConvGeometry g, MemorySegment dx) {
+    static void im2colBackwardData(Gemm gemm, MemorySegment dy, MemorySegment w, ConvGeometry g, MemorySegment dx) {
         int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
         long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p;
         forImages(gemm, g.n(), (from, to, thread, parallel) -> {
@@ -168,7 +198,7 @@ final class CpuConv2d {
         });
     }
 
-    static void backwardFilter(Gemm gemm, MemorySegment x, MemorySegment dy, ConvGeometry g, MemorySegment dw, MemorySegment dbias) {
+    static void im2colBackwardFilter(Gemm gemm, MemorySegment x, MemorySegment dy, ConvGeometry g, MemorySegment dw, MemorySegment dbias) {
         int p = g.outH() * g.outW(), k = g.colRows(), cOut = g.cOut();
         long xImage = (long) g.cIn() * g.h() * g.w(), yImage = (long) cOut * p, wSize = (long) cOut * k;
         // Thread t > 0 sums its images into slice t − 1 of the caller's buffer; thread 0 into dw.
