@@ -31,7 +31,9 @@ import time
 import torch
 import torch.nn.functional as F
 import torchvision
-from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from torch_reference import Normalized, build  # noqa: E402
 
 MODEL_WORKLOADS = ["alexnet-224-b8", "vgg16-224-b8", "resnet18-224-b8", "alexnet-64-b64", "vgg16-32-b64", "resnet18-32-b64"]
 CONSISTENT_WORKLOADS = ["resnet18-32-b64", "resnet18-224-b8"]
@@ -47,43 +49,6 @@ T_999 = {1: 636.62, 2: 31.599, 3: 12.924, 4: 8.610, 5: 6.869, 6: 5.959, 7: 5.408
 def t_quantile(df):
     keys = [k for k in sorted(T_999) if k <= df]
     return T_999[keys[-1]] if keys else float("nan")
-
-
-def build(arch, channels, size, classes):
-    """torchvision's model with the engine's small-input adaptations (the same as the golden fixtures')."""
-    m = getattr(torchvision.models, arch)(num_classes=classes)
-    if size >= 224:
-        return m
-    if arch == "alexnet":
-        m.features[0] = nn.Conv2d(channels, 64, 5, 1, 2) if size < 64 else nn.Conv2d(channels, 64, 11, 4, 2)
-        m.classifier[1] = nn.Linear(256 * 6 * 6, 512)
-        m.classifier[4] = nn.Linear(512, 512)
-        m.classifier[6] = nn.Linear(512, classes)
-    elif arch in ("vgg16", "vgg16_bn"):
-        m.features[0] = nn.Conv2d(channels, 64, 3, 1, 1)
-        if size < 32:
-            m.features = nn.Sequential(*list(m.features)[:-1])
-        m.avgpool = nn.AdaptiveAvgPool2d(1)
-        m.classifier = nn.Sequential(
-            nn.Linear(512, 512), nn.ReLU(True), nn.Dropout(),
-            nn.Linear(512, 512), nn.ReLU(True), nn.Dropout(),
-            nn.Linear(512, classes))
-    elif arch == "resnet18":
-        if size <= 64:
-            m.conv1 = nn.Conv2d(channels, 64, 3, 1, 1, bias=False)
-            m.maxpool = nn.Identity()
-    return m
-
-
-class Normalized(nn.Module):
-    def __init__(self, model, mean, std):
-        super().__init__()
-        self.model = model
-        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
-
-    def forward(self, x):
-        return self.model((x - self.mean) / self.std)
 
 
 class Workload:
