@@ -80,7 +80,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     private CudaBackend(int ordinal, List<CudaLibraries.Found> libs) {
         this.ordinal = ordinal;
-        CudaLibraries.Found libcuda = require(libs, CudaLibraries.DRIVER, "the NVIDIA driver");
+        CudaLibraries.Found libcuda = CudaLibraries.require(libs, CudaLibraries.DRIVER, "the NVIDIA driver");
         this.driver = new CudaDriver(libcuda.path());
         driver.init();
         this.device = driver.device(ordinal);
@@ -91,8 +91,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
             // above must then be given back, or a later open would find the device in use
         this.stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
         this.loadNotes = new ArrayList<>();
-        Path blas = preloadCublas(libs);
-        Path dnn = preloadCudnn(libs);
+        Path blas = CudaLibraries.loadCublas(libs);
+        Path dnn = CudaLibraries.loadCudnn(libs, loadNotes);
         this.cublas = new Cublas(blas, stream);
         this.cudnn = new Cudnn(dnn, stream);
         int major = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
@@ -128,50 +128,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
             }
             throw e;
         }
-    }
-
-    private static CudaLibraries.Found require(List<CudaLibraries.Found> libs, String name, String what) {
-        CudaLibraries.Found f = CudaLibraries.entry(libs, name);
-        if (f == null || !f.present()) {
-            throw new CudaUnavailableException(what + " (" + name + ") was not found in " + (f == null ? List.of() : f.searched())
-                    + "; install it or name its folder in ADVINTERP_CUDA_PATH");
-        }
-        return f;
-    }
-
-    /** libcublasLt first, so that libcublas's dependency on it resolves to the file found. */
-    private Path preloadCublas(List<CudaLibraries.Found> libs) {
-        for (String major : CudaLibraries.CUBLAS_MAJORS) {
-            CudaLibraries.Found blas = CudaLibraries.entry(libs, "libcublas.so." + major);
-            if (blas == null || !blas.present()) continue;
-            CudaLibraries.Found lt = CudaLibraries.entry(libs, "libcublasLt.so." + major);
-            if (lt != null && lt.present()) NativeLibrary.load("cuBLASLt", lt.path());
-            return blas.path();
-        }
-        throw new CudaUnavailableException("cuBLAS (libcublas.so.13 or .12) was not found in "
-                + CudaLibraries.entry(libs, CudaLibraries.DRIVER).searched() + "; install it (e.g. the nvidia-cublas wheel)"
-                + " or name its folder in ADVINTERP_CUDA_PATH");
-    }
-
-    /**
-     * cuDNN's sub-libraries by absolute path, dependencies first, so that the shim's later dlopen
-     * by soname finds them loaded. A sub-library that fails to load (say the runtime-compiled
-     * engines without nvrtc) is noted, not fatal: the shim needs it only for some operations.
-     */
-    private Path preloadCudnn(List<CudaLibraries.Found> libs) {
-        CudaLibraries.Found main = require(libs, CudaLibraries.CUDNN, "cuDNN 9");
-        List<String> optional = new ArrayList<>(CudaLibraries.NVRTC);
-        optional.addAll(CudaLibraries.CUDNN_PARTS);
-        for (String name : optional) {
-            CudaLibraries.Found f = CudaLibraries.entry(libs, name);
-            if (f == null || !f.present()) continue;
-            try {
-                NativeLibrary.load(name, f.path());
-            } catch (CudaUnavailableException e) {
-                loadNotes.add(e.getMessage());
-            }
-        }
-        return main.path();
     }
 
     /** Opens GPU {@code ordinal} (primary context, one stream, cuBLAS and cuDNN handles, kernels loaded). */
@@ -442,7 +398,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
      * Descriptors of one convolution geometry and, per direction, the algorithm chosen and its
      * workspace; made on first use and kept until close.
      */
-    private static final class ConvPlan {
+    static final class ConvPlan {
         final MemorySegment x, w, y, conv;
         /** Per {@link Cudnn.Direction} ordinal: the algorithm (-1 until chosen) and its workspace bytes. */
         final int[] algo = {-1, -1, -1};
@@ -538,7 +494,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private record PoolKey(PoolGeometry g, int mode) {
     }
 
-    private static final class PoolPlan {
+    static final class PoolPlan {
         final MemorySegment x, y, pool;
 
         PoolPlan(Cudnn dnn, PoolGeometry g, int mode) {
@@ -636,11 +592,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     // ------------------------------------------------------------------ batch normalisation
 
-    private record BnKey(int n, int c, int inner) {
+    record BnKey(int n, int c, int inner) {
     }
 
     /** x viewed as n×c×inner×1 (spatial normalisation averages over n and inner alike) and the 1×c×1×1 parameters. */
-    private static final class BnPlan {
+    static final class BnPlan {
         final MemorySegment x, params;
 
         BnPlan(Cudnn dnn, BnKey k) {

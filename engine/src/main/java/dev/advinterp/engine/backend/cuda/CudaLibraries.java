@@ -150,6 +150,59 @@ public final class CudaLibraries {
         return missing;
     }
 
+    // ---------------------------------------------------------------- loading
+
+    /** The entry for {@code name}, or a {@link CudaUnavailableException} naming what is missing and where it was looked for. */
+    static Found require(List<Found> libs, String name, String what) {
+        Found f = entry(libs, name);
+        if (f == null || !f.present()) {
+            throw new CudaUnavailableException(what + " (" + name + ") was not found in " + (f == null ? List.of() : f.searched())
+                    + "; install it or name its folder in ADVINTERP_CUDA_PATH");
+        }
+        return f;
+    }
+
+    /**
+     * Loads cuBLAS of the first major found, libcublasLt first so that libcublas's dependency on
+     * it resolves to the file found; returns libcublas's path.
+     */
+    static Path loadCublas(List<Found> libs) {
+        for (String major : CUBLAS_MAJORS) {
+            Found blas = entry(libs, "libcublas.so." + major);
+            if (blas == null || !blas.present()) continue;
+            Found lt = entry(libs, "libcublasLt.so." + major);
+            if (lt != null && lt.present()) NativeLibrary.load("cuBLASLt", lt.path());
+            return blas.path();
+        }
+        Found any = entry(libs, "libcublas.so." + CUBLAS_MAJORS.getFirst());
+        throw new CudaUnavailableException("cuBLAS (libcublas.so.13 or .12) was not found in "
+                + (any == null ? List.of() : any.searched()) + "; install it (e.g. the nvidia-cublas wheel)"
+                + " or name its folder in ADVINTERP_CUDA_PATH");
+    }
+
+    /**
+     * Loads cuDNN's sub-libraries by absolute path, dependencies first, so that the shim's later
+     * dlopen by soname finds them loaded (the JVM loads with RTLD_LOCAL, but glibc answers a dlopen
+     * by soname with an object already loaded under that soname); returns the shim's path. A
+     * sub-library that fails to load (say the runtime-compiled engines without nvrtc) is added to
+     * {@code notes}, not fatal: the shim needs it only for some operations.
+     */
+    static Path loadCudnn(List<Found> libs, List<String> notes) {
+        Found main = require(libs, CUDNN, "cuDNN 9");
+        List<String> optional = new ArrayList<>(NVRTC);
+        optional.addAll(CUDNN_PARTS);
+        for (String name : optional) {
+            Found f = entry(libs, name);
+            if (f == null || !f.present()) continue;
+            try {
+                NativeLibrary.load(name, f.path());
+            } catch (CudaUnavailableException e) {
+                notes.add(e.getMessage());
+            }
+        }
+        return main.path();
+    }
+
     /**
      * The folders to search, from the environment and the file system under {@code root} ("/" on
      * a real machine; a temporary folder in tests). Folders that do not exist are left out;

@@ -76,7 +76,21 @@ final class Cudnn implements AutoCloseable {
             outSize = arena.allocate(JAVA_LONG);
     private final MemorySegment perf = arena.allocate(ALGO_PERF, MAX_ALGOS);
 
+    /** cuDNN with a handle bound to {@code stream}: needs a working driver and GPU. */
     Cudnn(Path libcudnn, MemorySegment stream) {
+        this(libcudnn, stream, true);
+    }
+
+    /**
+     * The bindings without a handle: the version, error strings and descriptors, which cuDNN
+     * keeps on the host and which work on a machine without a GPU (used to check the bindings
+     * against a real cuDNN there). Calls that need a handle fail with cuDNN's own status.
+     */
+    static Cudnn withoutHandle(Path libcudnn) {
+        return new Cudnn(libcudnn, MemorySegment.NULL, false);
+    }
+
+    private Cudnn(Path libcudnn, MemorySegment stream, boolean createHandle) {
         lib = NativeLibrary.load("cuDNN", libcudnn);
         create = h("cudnnCreate", ADDRESS);
         destroy = h("cudnnDestroy", ADDRESS);
@@ -146,10 +160,14 @@ final class Cudnn implements AutoCloseable {
         one.set(JAVA_FLOAT, 0, 1f);
         zero.set(JAVA_FLOAT, 0, 0f);
         try {
-            check("cudnnCreate", (int) create.invokeExact(outPtr));
-            handle = outPtr.get(ADDRESS, 0);
-            check("cudnnSetStream", (int) setStream.invokeExact(handle, stream));
             version = (long) getVersion.invokeExact();
+            if (createHandle) {
+                check("cudnnCreate", (int) create.invokeExact(outPtr));
+                handle = outPtr.get(ADDRESS, 0);
+                check("cudnnSetStream", (int) setStream.invokeExact(handle, stream));
+            } else {
+                handle = MemorySegment.NULL;
+            }
         } catch (Throwable t) {
             throw NativeLibrary.rethrow("cuDNN initialisation", t);
         }
@@ -400,8 +418,19 @@ final class Cudnn implements AutoCloseable {
         }
     }
 
+    /** cudnnCreate on its own, for checking its failure on a machine without a GPU; the handle is destroyed at once. */
+    void createAndDestroyHandle() {
+        try {
+            check("cudnnCreate", (int) create.invokeExact(outPtr));
+            check("cudnnDestroy", (int) destroy.invokeExact(outPtr.get(ADDRESS, 0)));
+        } catch (Throwable t) {
+            throw NativeLibrary.rethrow("cudnnCreate", t);
+        }
+    }
+
     @Override
     public void close() {
+        if (handle.equals(MemorySegment.NULL)) return;
         try {
             check("cudnnDestroy", (int) destroy.invokeExact(handle));
         } catch (Throwable t) {
