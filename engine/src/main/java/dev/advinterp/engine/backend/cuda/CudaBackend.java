@@ -46,14 +46,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private static volatile Optional<String> cachedReason;
 
     private final int ordinal;
-    private final CudaDriver driver;
-    private final int device;
-    private final MemorySegment context;
-    private final MemorySegment stream;
+    private final DeviceRuntime rt;
+    /** Null only in a backend opened over a runtime without the libraries (the kernel-path tests). */
     private final Cublas cublas;
     private final Cudnn cudnn;
     private final CudaKernels kernels;
-    private final MemorySegment module;
     private final CachingAllocator allocator;
     private final String description;
     private final List<String> loadNotes;
@@ -78,51 +75,47 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     // ------------------------------------------------------------------ opening
 
-    private CudaBackend(int ordinal, List<CudaLibraries.Found> libs) {
+    private CudaBackend(int ordinal, DeviceRuntime rt, Cublas cublas, Cudnn cudnn, List<String> loadNotes) {
         this.ordinal = ordinal;
-        CudaLibraries.Found libcuda = CudaLibraries.require(libs, CudaLibraries.DRIVER, "the NVIDIA driver");
-        this.driver = new CudaDriver(libcuda.path());
-        driver.init();
-        this.device = driver.device(ordinal);
-        this.context = driver.retainPrimaryContext(device);
+        this.rt = rt;
+        this.cublas = cublas;
+        this.cudnn = cudnn;
+        this.loadNotes = List.copyOf(loadNotes);
         this.currentThread = Thread.currentThread();
-        try {
-            // everything below may fail (a library missing, no kernel image); the context retained
-            // above must then be given back, or a later open would find the device in use
-        this.stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
-        this.loadNotes = new ArrayList<>();
-        Path blas = CudaLibraries.loadCublas(libs);
-        Path dnn = CudaLibraries.loadCudnn(libs, loadNotes);
-        this.cublas = new Cublas(blas, stream);
-        this.cudnn = new Cudnn(dnn, stream);
-        int major = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
-        int minor = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
-        KernelModule.Image image = KernelModule.imageFor(major, minor);
-        this.module = KernelModule.load(driver, image);
-        Map<String, MemorySegment> functions = new HashMap<>();
-        for (String name : CudaKernels.SIGNATURES.keySet()) functions.put(name, driver.moduleGetFunction(module, name));
-        this.kernels = new CudaKernels((kernel, grid, block, args) -> driver.launch(kernel, functions.get(kernel), grid, block,
-                stream, args));
+        this.kernels = new CudaKernels(rt::launch);
         this.allocator = new CachingAllocator(new RawAllocator() {
             @Override
             public long malloc(long bytes) {
                 bindThread();
-                return driver.memAlloc(bytes);
+                return rt.malloc(bytes);
             }
 
             @Override
             public void release(long address) {
                 bindThread();
-                driver.memFree(address);
+                rt.free(address);
             }
         });
-        int dv = driver.driverVersion();
-        this.description = "CUDA GPU " + ordinal + ": " + driver.deviceName(device) + " (sm_" + major + minor + ", "
-                + (driver.deviceTotalMem(device) >> 20) + " MiB), driver " + (dv / 1000) + "." + (dv % 1000 / 10)
-                + ", kernels " + image.name() + ", cuBLAS " + cublas.versionString() + ", cuDNN " + cudnn.versionString();
+        this.description = rt.describe() + (cublas == null ? ", without cuBLAS" : ", cuBLAS " + cublas.versionString())
+                + (cudnn == null ? ", without cuDNN" : ", cuDNN " + cudnn.versionString());
+    }
+
+    /** GPU {@code ordinal} with cuBLAS and cuDNN; everything made is released again when a step fails. */
+    private static CudaBackend open(int ordinal, List<CudaLibraries.Found> libs) {
+        CudaLibraries.Found libcuda = CudaLibraries.require(libs, CudaLibraries.DRIVER, "the NVIDIA driver");
+        DriverRuntime rt = new DriverRuntime(new CudaDriver(libcuda.path()), ordinal);
+        Cublas blas = null;
+        try {
+            List<String> notes = new ArrayList<>();
+            Path blasPath = CudaLibraries.loadCublas(libs);
+            Path dnnPath = CudaLibraries.loadCudnn(libs, notes);
+            blas = new Cublas(blasPath, rt.stream());
+            Cudnn dnn = new Cudnn(dnnPath, rt.stream());
+            return new CudaBackend(ordinal, rt, blas, dnn, notes);
         } catch (RuntimeException | LinkageError e) {
             try {
-                driver.releasePrimaryContext(device);
+                if (blas != null) blas.close();
+                rt.close();
             } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -130,12 +123,31 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
     }
 
+    /**
+     * A backend over {@code rt} without cuBLAS and cuDNN: everything but GEMM, convolution, pooling
+     * and batch normalisation (which throw {@link IllegalStateException}). For running the kernel
+     * paths of this class over a runtime that is not a GPU.
+     */
+    static CudaBackend withoutLibraries(DeviceRuntime rt) {
+        return new CudaBackend(0, rt, null, null, List.of());
+    }
+
+    private Cublas blas(String op) {
+        if (cublas == null) throw new IllegalStateException(op + " needs cuBLAS, and this CUDA backend was opened without it");
+        return cublas;
+    }
+
+    private Cudnn dnn(String op) {
+        if (cudnn == null) throw new IllegalStateException(op + " needs cuDNN, and this CUDA backend was opened without it");
+        return cudnn;
+    }
+
     /** Opens GPU {@code ordinal} (primary context, one stream, cuBLAS and cuDNN handles, kernels loaded). */
     public static CudaBackend open(int ordinal) throws CudaUnavailableException {
         if (ordinal < 0) throw new IllegalArgumentException("GPU ordinal " + ordinal + " is negative");
         List<CudaLibraries.Found> libs = CudaLibraries.discover();
         try {
-            return new CudaBackend(ordinal, libs);
+            return open(ordinal, libs);
         } catch (CudaUnavailableException e) {
             throw e;
         } catch (CudaException e) {
@@ -165,7 +177,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
                 return Optional.of("no CUDA driver: libcuda.so.1 not found in " + driver.searched().size()
                         + " folders searched " + driver.searched() + " (no NVIDIA GPU driver on this machine)");
             }
-            try (CudaBackend b = new CudaBackend(0, libs)) {
+            try (CudaBackend b = open(0, libs)) {
                 return Optional.empty();
             }
         } catch (Throwable t) {
@@ -179,7 +191,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private void bindThread() {
         Thread t = Thread.currentThread();
         if (t != currentThread) {
-            driver.setCurrent(context);
+            rt.bindThread();
             currentThread = t;
         }
     }
@@ -196,13 +208,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
     /** Waits until all work queued on the backend's stream is done. */
     public void synchronize() {
         enter("synchronize");
-        driver.streamSynchronize(stream);
+        rt.synchronize();
     }
 
     /** Free and total bytes of the GPU, as the driver sees them (other processes included). */
     public long[] deviceMemoryInfo() {
         enter("deviceMemoryInfo");
-        return driver.memGetInfo();
+        return rt.memoryInfo();
     }
 
     /** Libraries that failed to pre-load (not fatal), for the doctor. */
@@ -228,7 +240,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void close() {
         if (closed) return;
         bindThread();
-        driver.streamSynchronize(stream);
+        rt.synchronize();
         closed = true;
         for (ConvPlan p : convPlans.values()) p.destroy(cudnn);
         for (PoolPlan p : poolPlans.values()) p.destroy(cudnn);
@@ -238,12 +250,10 @@ public final class CudaBackend implements Backend, AutoCloseable {
         bnPlans.clear();
         for (Scratch s : List.of(workspace, poolOutput, partials, result, rowBuffer, labelBuffer, boundsBuffer)) s.release();
         allocator.close();
-        cudnn.close();
-        cublas.close();
-        driver.moduleUnload(module);
-        if (staging != null) driver.memFreeHost(staging);
-        driver.streamDestroy(stream);
-        driver.releasePrimaryContext(device);
+        if (cudnn != null) cudnn.close();
+        if (cublas != null) cublas.close();
+        if (staging != null) rt.freeHost(staging);
+        rt.close();
     }
 
     // ------------------------------------------------------------------ memory
@@ -271,9 +281,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private MemorySegment staging(long bytes) {
         long want = Math.min(Math.max(bytes, 4096), STAGING_BYTES);
         if (staging == null || staging.byteSize() < want) {
-            if (staging != null) driver.memFreeHost(staging);
+            if (staging != null) rt.freeHost(staging);
             staging = null;
-            staging = driver.memAllocHost(want);
+            staging = rt.mallocHost(want);
         }
         return staging;
     }
@@ -284,8 +294,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
             long n = Math.min(buf.byteSize(), bytes - done);
             // the previous chunk's copy must have left the buffer before it is overwritten
             MemorySegment.copy(src, srcOffset + done, buf, 0, n);
-            driver.memcpyHtoDAsync(dst + done, buf, n, stream);
-            driver.streamSynchronize(stream);
+            rt.copyToDevice(dst + done, buf, n);
+            rt.synchronize();
             done += n;
         }
     }
@@ -294,8 +304,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
         MemorySegment buf = staging(bytes);
         for (long done = 0; done < bytes; ) {
             long n = Math.min(buf.byteSize(), bytes - done);
-            driver.memcpyDtoHAsync(buf, src + done, n, stream);
-            driver.streamSynchronize(stream);
+            rt.copyToHost(buf, src + done, n);
+            rt.synchronize();
             MemorySegment.copy(buf, 0, dst, dstOffset + done, n);
             done += n;
         }
@@ -328,7 +338,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         CudaChecks.onDevice("copy", "destination", dst, this, false);
         CudaChecks.sameNumel("copy", src, "source", dst, "destination");
         if (src.numel() > 0 && ptr(src) != ptr(dst)) {
-            driver.memcpyDtoDAsync(ptr(dst), ptr(src), src.numel() * Float.BYTES, stream);
+            rt.copyOnDevice(ptr(dst), ptr(src), src.numel() * Float.BYTES);
         }
     }
 
@@ -337,7 +347,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         enter("fill");
         CudaChecks.onDevice("fill", "tensor", t, this, false);
         // a 32-bit memset writes the float's exact bits, NaN payloads and -0 included
-        if (t.numel() > 0) driver.memsetD32Async(ptr(t), Float.floatToRawIntBits(value), t.numel(), stream);
+        if (t.numel() > 0) rt.fill32(ptr(t), Float.floatToRawIntBits(value), t.numel());
     }
 
     // ------------------------------------------------------------------ dense algebra
@@ -354,7 +364,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         CudaChecks.gemmMatrix("A", a, aOffset, transA ? k : m, transA ? m : k, lda);
         CudaChecks.gemmMatrix("B", b, bOffset, transB ? n : k, transB ? k : n, ldb);
         CudaChecks.gemmMatrix("C", c, cOffset, m, n, ldc);
-        cublas.sgemmRowMajor(transA, transB, m, n, k, alpha, ptr(a), aOffset, lda, ptr(b), bOffset, ldb, beta, ptr(c),
+        blas("gemm").sgemmRowMajor(transA, transB, m, n, k, alpha, ptr(a), aOffset, lda, ptr(b), bOffset, ldb, beta, ptr(c),
                 cOffset, ldc);
     }
 
@@ -429,7 +439,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private ConvPlan planFor(ConvGeometry g, Cudnn.Direction dir) {
         ConvPlan p = convPlans.get(g);
         if (p == null) {
-            p = new ConvPlan(cudnn, g);
+            p = new ConvPlan(dnn("convolution"), g);
             convPlans.put(g, p);
         }
         int d = dir.ordinal();
@@ -511,7 +521,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     private PoolPlan poolPlan(PoolGeometry g, int mode) {
-        return poolPlans.computeIfAbsent(new PoolKey(g, mode), k -> new PoolPlan(cudnn, g, mode));
+        return poolPlans.computeIfAbsent(new PoolKey(g, mode), k -> new PoolPlan(dnn("pooling"), g, mode));
     }
 
     @Override
@@ -612,7 +622,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     private BnPlan bnPlan(Tensor x) {
         BnKey k = new BnKey(x.dim(0), x.dim(1), Math.toIntExact(x.shape().sizeFrom(2)));
-        return bnPlans.computeIfAbsent(k, key -> new BnPlan(cudnn, key));
+        return bnPlans.computeIfAbsent(k, key -> new BnPlan(dnn("batch normalisation"), key));
     }
 
     @Override

@@ -399,16 +399,7 @@ final class CudaDriver {
      * before returning, so the slots may be reused by the next launch).
      */
     void launch(String name, MemorySegment function, int grid, int block, MemorySegment stream, KernelArgs args) {
-        int n = args.count();
-        for (int i = 0; i < n; i++) {
-            long slot = 8L * i;
-            switch (args.kind(i)) {
-                case INT -> argValues.set(JAVA_INT, slot, (int) args.bits(i));
-                case FLOAT -> argValues.set(JAVA_FLOAT, slot, Float.intBitsToFloat((int) args.bits(i)));
-                case LONG, POINTER -> argValues.set(JAVA_LONG, slot, args.bits(i));
-            }
-            argPointers.setAtIndex(ADDRESS, i, argValues.asSlice(slot, 8));
-        }
+        args.writeTo(argValues, argPointers);
         try {
             check("cuLaunchKernel(" + name + ", grid " + grid + ", block " + block + ")",
                     (int) cuLaunchKernel.invokeExact(function, grid, 1, 1, block, 1, 1, 0, stream, argPointers,

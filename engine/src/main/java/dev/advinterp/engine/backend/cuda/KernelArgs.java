@@ -1,6 +1,12 @@
 package dev.advinterp.engine.backend.cuda;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The argument list of one kernel launch, in parameter order, each with the C type of its slot:
@@ -59,5 +65,22 @@ final class KernelArgs {
     /** The kinds in order, for checking a launch against the kernel's declared parameters. */
     Kind[] signature() {
         return Arrays.copyOf(kinds, count);
+    }
+
+    /**
+     * Lays the arguments out as cuLaunchKernel's {@code kernelParams} expects: argument i's value
+     * in the 8-byte slot i of {@code values} (an int or float in the slot's first 4 bytes), and
+     * {@code pointers[i]} the address of that slot.
+     */
+    void writeTo(MemorySegment values, MemorySegment pointers) {
+        for (int i = 0; i < count; i++) {
+            long slot = 8L * i;
+            switch (kinds[i]) {
+                case INT -> values.set(JAVA_INT, slot, (int) bits[i]);
+                case FLOAT -> values.set(JAVA_FLOAT, slot, Float.intBitsToFloat((int) bits[i]));
+                case LONG, POINTER -> values.set(JAVA_LONG, slot, bits[i]);
+            }
+            pointers.setAtIndex(ADDRESS, i, values.asSlice(slot, 8));
+        }
     }
 }
