@@ -51,6 +51,8 @@ class CudaConformanceTest {
 
     static Backend cpu, gpu;
     static Optional<String> unavailable;
+    /** False where the backend under test runs without cuBLAS and cuDNN (the kernels on the host). */
+    static boolean libraries = true;
 
     @BeforeAll
     static void openGpu() {
@@ -68,6 +70,11 @@ class CudaConformanceTest {
     @BeforeEach
     void needsCuda() {
         assumeTrue(unavailable.isEmpty(), () -> "CUDA unavailable: " + unavailable.orElse(""));
+    }
+
+    /** For the tests of primitives that go through cuBLAS or cuDNN. */
+    static void needsLibraries() {
+        assumeTrue(libraries, "needs cuBLAS and cuDNN, which the backend under test was opened without");
     }
 
     /** One tensor on each backend, holding the same values. */
@@ -159,6 +166,7 @@ class CudaConformanceTest {
 
     @Test
     void gemmInEveryTransposeWithOffsetsAndBeta() {
+        needsLibraries();
         SplittableRandom r = new SplittableRandom(11);
         int[][] sizes = {{1, 1, 1}, {7, 5, 3}, {64, 33, 129}, {256, 300, 200}};
         for (int[] mnk : sizes) {
@@ -208,6 +216,7 @@ class CudaConformanceTest {
 
     @Test
     void convolutionForwardAndBothBackwards() {
+        needsLibraries();
         SplittableRandom r = new SplittableRandom(13);
         ConvGeometry[] geometries = {
                 new ConvGeometry(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0),
@@ -243,6 +252,7 @@ class CudaConformanceTest {
 
     @Test
     void maxAndAveragePooling() {
+        needsLibraries();
         SplittableRandom r = new SplittableRandom(14);
         PoolGeometry[] geometries = {
                 new PoolGeometry(1, 1, 2, 2, 2, 2, 2, 2, 0, 0),
@@ -290,6 +300,7 @@ class CudaConformanceTest {
 
     @Test
     void batchNormTrainingAndInference() {
+        needsLibraries();
         SplittableRandom r = new SplittableRandom(16);
         int[][] shapes = {{2, 1, 1, 1}, {4, 3, 5, 5}, {8, 64, 28, 28}, {16, 10, 1, 1}};
         for (int[] xs : shapes) {
@@ -315,14 +326,32 @@ class CudaConformanceTest {
                 same("batchNormTrainBackward dβ" + at, db, REDUCTION);
                 both(b -> b.batchNormInferenceForward(x.on(b), gamma.on(b), beta.on(b), mean.on(b), var.on(b), 1e-5f, y.on(b)));
                 same("batchNormInferenceForward" + at, y, ELEMENTWISE * 4);
+            }
+        }
+    }
+
+    /** The inference backward runs on the project's kernels only (no cuDNN). */
+    @Test
+    void batchNormInferenceBackward() {
+        SplittableRandom r = new SplittableRandom(18);
+        int[][] shapes = {{2, 1, 1, 1}, {4, 3, 5, 5}, {8, 64, 28, 28}, {16, 10, 1, 1}, {3, 7, 1, 300}};
+        for (int[] xs : shapes) {
+            int c = xs[1], n = numel(xs);
+            String at = " " + Arrays.toString(xs);
+            try (Scope s = Scope.open()) {
+                Pair x = in(perChannelSpread(r, xs[0], c, xs[2] * xs[3]), xs), dy = in(normal(r, n, 1), xs);
+                Pair gamma = in(uniform(r, c, 0.5, 1.5), c);
+                Pair mean = in(normal(r, c, 0.1), c), var = in(uniform(r, c, 0.5, 2), c);
+                Pair dx = out(xs), dg = out(c), db = out(c);
                 both(b -> b.batchNormInferenceBackward(x.on(b), dy.on(b), gamma.on(b), mean.on(b), var.on(b), 1e-5f,
                         dx.on(b), dg.on(b), db.on(b)));
                 same("batchNormInferenceBackward dx" + at, dx, ELEMENTWISE * 4);
                 same("batchNormInferenceBackward dγ" + at, dg, REDUCTION);
                 same("batchNormInferenceBackward dβ" + at, db, REDUCTION);
+                Pair dx2 = out(xs);
                 both(b -> b.batchNormInferenceBackward(x.on(b), dy.on(b), gamma.on(b), mean.on(b), var.on(b), 1e-5f,
-                        dx.on(b), null, null));
-                same("batchNormInferenceBackward dx without dγ, dβ" + at, dx, ELEMENTWISE * 4);
+                        dx2.on(b), null, null));
+                same("batchNormInferenceBackward dx without dγ, dβ" + at, dx2, ELEMENTWISE * 4);
             }
         }
     }

@@ -1,0 +1,271 @@
+package dev.advinterp.engine.backend.cuda;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A {@link DeviceRuntime} on host memory whose kernel launches run the project's CUDA C on the
+ * CPU: kernels/src/main/cuda/*.cu compiled unchanged by g++ with the stand-ins of
+ * kernels/src/test/host (see host_launch.cpp for how blocks, threads and barriers are run). It
+ * lets {@link CudaBackend}'s kernel paths (the argument lists, grids, scratch buffers and the host
+ * side of the reductions) run, and be compared with the CPU backend, on a machine without a GPU.
+ *
+ * <p>"Device" memory is aligned host memory from {@code aligned_alloc} (256 bytes, as
+ * cuMemAlloc), counted against a capacity so that out-of-memory paths can be tested; every
+ * call is synchronous.
+ */
+public final class HostKernelRuntime implements DeviceRuntime {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle ALIGNED_ALLOC = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("aligned_alloc").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle FREE = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("free").orElseThrow(), FunctionDescriptor.ofVoid(ADDRESS));
+
+    private static Optional<String> unavailable;
+    private static MethodHandle launch, error, has;
+
+    private final long capacity;
+    private final Map<Long, Long> live = new HashMap<>();
+    private long used;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment values = arena.allocate(8L * CudaDriver.MAX_KERNEL_ARGS, 8);
+    private final MemorySegment pointers = arena.allocate(8L * CudaDriver.MAX_KERNEL_ARGS, 8);
+    private final Map<String, MemorySegment> names = new HashMap<>();
+    private int launches;
+
+    private HostKernelRuntime(long capacity) {
+        this.capacity = capacity;
+    }
+
+    /** Why the kernels cannot run on this host (no g++, a compile error), or empty; compiles once per process. */
+    public static synchronized Optional<String> unavailableReason() {
+        if (unavailable == null) unavailable = build();
+        return unavailable;
+    }
+
+    /** A CUDA backend without cuBLAS and cuDNN over a fresh host runtime of {@code capacity} bytes. */
+    public static CudaBackend openBackend(long capacity) {
+        return CudaBackend.withoutLibraries(open(capacity));
+    }
+
+    /** A CUDA backend without cuBLAS and cuDNN over {@code rt}. */
+    public static CudaBackend backendOver(HostKernelRuntime rt) {
+        return CudaBackend.withoutLibraries(rt);
+    }
+
+    public static HostKernelRuntime open(long capacity) {
+        Optional<String> why = unavailableReason();
+        if (why.isPresent()) throw new IllegalStateException("the CUDA kernels cannot run on this host: " + why.get());
+        return new HostKernelRuntime(capacity);
+    }
+
+    /** kernels/ from the engine module (Maven's working directory) or from the repository root. */
+    private static Optional<Path> kernelsFolder() {
+        return Stream.of(Path.of("..", "kernels"), Path.of("kernels"))
+                .filter(p -> Files.isDirectory(p.resolve("src/test/host"))).findFirst();
+    }
+
+    private static Optional<String> build() {
+        Optional<Path> kernels = kernelsFolder();
+        if (kernels.isEmpty()) return Optional.of("kernels/src/test/host not found from " + Path.of("").toAbsolutePath());
+        Path host = kernels.get().resolve("src/test/host"), cuda = kernels.get().resolve("src/main/cuda");
+        Path out = Path.of("target", "kernels-host", "libadvinterp_kernels_host.so").toAbsolutePath();
+        try {
+            Files.createDirectories(out.getParent());
+            List<String> cmd = new ArrayList<>(List.of("g++", "-std=c++17", "-O2", "-fPIC", "-shared",
+                    // no contraction into fused multiply-adds, as the GPU build (--fmad=false)
+                    "-ffp-contract=off", "-fno-fast-math", "-Wall", "-Wno-unknown-pragmas",
+                    "-I" + cuda.toAbsolutePath(), "-I" + host.toAbsolutePath(),
+                    host.resolve("host_launch.cpp").toAbsolutePath().toString(), "-o", out.toString()));
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            } catch (IOException e) {
+                return Optional.of("g++ could not be started (" + e.getMessage() + "); install g++ to run the kernels on the CPU");
+            }
+            String log = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return Optional.of("g++ took more than 120 s");
+            }
+            if (p.exitValue() != 0) throw new IllegalStateException("the kernels do not compile for the host:\n" + log);
+            SymbolLookup lib = SymbolLookup.libraryLookup(out, Arena.global());
+            launch = LINKER.downcallHandle(lib.find("adv_host_launch").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+            error = LINKER.downcallHandle(lib.find("adv_host_error").orElseThrow(), FunctionDescriptor.of(ADDRESS));
+            has = LINKER.downcallHandle(lib.find("adv_host_has").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of("building the host kernels failed: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("interrupted while compiling the host kernels");
+        }
+    }
+
+    /** Whether the harness has kernel {@code name}. */
+    public boolean has(String name) {
+        try {
+            return (int) has.invokeExact(name(name)) == 1;
+        } catch (Throwable t) {
+            throw NativeLibrary.rethrow("adv_host_has", t);
+        }
+    }
+
+    private MemorySegment name(String kernel) {
+        return names.computeIfAbsent(kernel, arena::allocateFrom);
+    }
+
+    /** Blocks allocated and not freed, and their bytes. */
+    public synchronized long liveBlocks() {
+        return live.size();
+    }
+
+    public synchronized long liveBytes() {
+        return used;
+    }
+
+    /** Kernel launches so far. */
+    public int launches() {
+        return launches;
+    }
+
+    private static MemorySegment at(long address, long bytes) {
+        return MemorySegment.ofAddress(address).reinterpret(bytes);
+    }
+
+    @Override
+    public void bindThread() {
+    }
+
+    @Override
+    public void synchronize() {
+    }
+
+    @Override
+    public synchronized long malloc(long bytes) {
+        if (bytes <= 0) throw new IllegalArgumentException("malloc of " + bytes + " bytes");
+        if (used + bytes > capacity) return 0L;
+        long rounded = (bytes + 255) & ~255L;
+        long address;
+        try {
+            address = ((MemorySegment) ALIGNED_ALLOC.invokeExact(256L, rounded)).address();
+        } catch (Throwable t) {
+            throw NativeLibrary.rethrow("aligned_alloc", t);
+        }
+        if (address == 0) throw new OutOfMemoryError("aligned_alloc(" + rounded + ") failed");
+        live.put(address, bytes);
+        used += bytes;
+        return address;
+    }
+
+    @Override
+    public synchronized void free(long address) {
+        Long bytes = live.remove(address);
+        if (bytes == null) throw new IllegalStateException("free of " + Long.toHexString(address) + ", which is not allocated");
+        used -= bytes;
+        try {
+            FREE.invokeExact(MemorySegment.ofAddress(address));
+        } catch (Throwable t) {
+            throw NativeLibrary.rethrow("free", t);
+        }
+    }
+
+    @Override
+    public MemorySegment mallocHost(long bytes) {
+        return arena.allocate(bytes, 4096);
+    }
+
+    @Override
+    public void freeHost(MemorySegment host) {
+        // released with the arena
+    }
+
+    private synchronized void checkRange(String op, long address, long bytes) {
+        for (Map.Entry<Long, Long> e : live.entrySet()) {
+            if (address >= e.getKey() && address + bytes <= e.getKey() + e.getValue()) return;
+        }
+        throw new IllegalStateException(op + ": [" + Long.toHexString(address) + ", +" + bytes + ") is not inside one allocated block");
+    }
+
+    @Override
+    public void copyToDevice(long dst, MemorySegment src, long bytes) {
+        checkRange("copyToDevice", dst, bytes);
+        MemorySegment.copy(src, 0, at(dst, bytes), 0, bytes);
+    }
+
+    @Override
+    public void copyToHost(MemorySegment dst, long src, long bytes) {
+        checkRange("copyToHost", src, bytes);
+        MemorySegment.copy(at(src, bytes), 0, dst, 0, bytes);
+    }
+
+    @Override
+    public void copyOnDevice(long dst, long src, long bytes) {
+        checkRange("copyOnDevice (destination)", dst, bytes);
+        checkRange("copyOnDevice (source)", src, bytes);
+        MemorySegment.copy(at(src, bytes), 0, at(dst, bytes), 0, bytes);
+    }
+
+    @Override
+    public void fill32(long dst, int bits, long count) {
+        checkRange("fill32", dst, count * 4);
+        MemorySegment s = at(dst, count * 4);
+        for (long i = 0; i < count; i++) s.setAtIndex(JAVA_INT, i, bits);
+    }
+
+    @Override
+    public synchronized long[] memoryInfo() {
+        return new long[]{capacity - used, capacity};
+    }
+
+    @Override
+    public void launch(String kernel, int grid, int block, KernelArgs args) {
+        for (int i = 0; i < args.count(); i++) {
+            if (args.kind(i) == KernelArgs.Kind.POINTER && args.bits(i) != 0) checkRange(kernel + " argument " + i, args.bits(i), 1);
+        }
+        args.writeTo(values, pointers);
+        int rc;
+        String text;
+        try {
+            rc = (int) launch.invokeExact(name(kernel), grid, block, pointers);
+            text = rc == 0 ? "" : ((MemorySegment) error.invokeExact()).reinterpret(512).getString(0);
+        } catch (Throwable t) {
+            throw NativeLibrary.rethrow("adv_host_launch", t);
+        }
+        launches++;
+        if (rc != 0) throw new CudaException("host kernels", "launch of " + kernel, rc, text, null);
+    }
+
+    @Override
+    public MemorySegment stream() {
+        return MemorySegment.NULL;
+    }
+
+    @Override
+    public String describe() {
+        return "CUDA kernels run on the CPU (g++ build of kernels/src/main/cuda, host memory)";
+    }
+
+    @Override
+    public void close() {
+    }
+}

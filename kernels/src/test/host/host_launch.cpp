@@ -1,0 +1,213 @@
+// Runs the CUDA kernels of kernels/src/main/cuda on the CPU, for testing the kernels and the
+// Java code that launches them on a machine without a GPU.
+//
+// A launch runs the grid's blocks one after another. Kernels without a barrier run their threads
+// as plain calls, thread 0 first. Kernels with __syncthreads run each block's threads as fibers
+// (ucontext) of the calling thread: every fiber runs until it reaches the barrier or returns, then
+// the next one runs; a round ends when all have, and the next round resumes them. A round where
+// some threads wait at a barrier while others have returned is barrier divergence (undefined on a
+// GPU) and fails the launch. Everything is single-threaded and deterministic.
+//
+// What this does not model: warps and their lock-step execution, memory ordering between threads
+// without a barrier, shared memory starting uninitialised, the GPU's float rounding of library
+// functions (exp, log here are glibc's), and anything about speed.
+//
+// Interface (C): adv_host_launch(name, grid, block, params) with params laid out as for
+// cuLaunchKernel (an array of pointers to the argument values); returns 0 or an error code, and
+// adv_host_error() describes the last error.
+
+#include "cuda_host.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <type_traits>
+#include <utility>
+#include <ucontext.h>
+
+// The kernel families, compiled unchanged, as kernels/build.sh compiles them (one unit).
+#include "batchnorm.cu"
+#include "elementwise.cu"
+#include "feature_matching.cu"
+#include "fgsm_step.cu"
+#include "pooling.cu"
+#include "reductions.cu"
+#include "sgd.cu"
+#include "softmax_xent.cu"
+
+extern "C" {
+adv_uint3 threadIdx, blockIdx, blockDim, gridDim;
+}
+
+namespace {
+
+constexpr unsigned kMaxThreads = ADV_THREADS;
+constexpr size_t kStackBytes = 64 * 1024;
+
+using Trampoline = void (*)(void**);
+
+// Calls kernel F with its arguments read from a cuLaunchKernel-style parameter array.
+template <typename Sig>
+struct Call;
+
+template <typename... A>
+struct Call<void (*)(A...)> {
+    template <void (*F)(A...), size_t... I>
+    static void unpack(void** p, std::index_sequence<I...>) {
+        F(*static_cast<std::decay_t<A>*>(p[I])...);
+    }
+
+    template <void (*F)(A...)>
+    static void run(void** p) {
+        unpack<F>(p, std::index_sequence_for<A...>{});
+    }
+};
+
+struct Entry {
+    const char* name;
+    Trampoline call;
+    bool barriers;  // the kernel calls __syncthreads
+};
+
+#define ADV_KERNEL(name, barriers) {#name, &Call<decltype(&name)>::run<&name>, barriers}
+
+const Entry kEntries[] = {
+    ADV_KERNEL(fill_f32, false),
+    ADV_KERNEL(axpby_f32, false),
+    ADV_KERNEL(scale_f32, false),
+    ADV_KERNEL(add_bias_f32, false),
+    ADV_KERNEL(channel_affine_f32, false),
+    ADV_KERNEL(relu_forward_f32, false),
+    ADV_KERNEL(relu_backward_f32, false),
+    ADV_KERNEL(dropout_forward_f32, false),
+    ADV_KERNEL(dropout_backward_f32, false),
+    ADV_KERNEL(sum_partials_f32, true),
+    ADV_KERNEL(sum_finish_f64, true),
+    ADV_KERNEL(sum_bias_f32, true),
+    ADV_KERNEL(adaptive_avg_pool_forward_f32, false),
+    ADV_KERNEL(adaptive_avg_pool_backward_f32, false),
+    ADV_KERNEL(bn_inference_backward_data_f32, true),
+    ADV_KERNEL(bn_inference_backward_params_f32, true),
+    ADV_KERNEL(fgsm_step_f32, false),
+    ADV_KERNEL(feature_matching_f32, true),
+    ADV_KERNEL(softmax_xent_f32, true),
+    ADV_KERNEL(sgd_momentum_f32, false),
+    ADV_KERNEL(argmax_rows_f32, true),
+};
+
+struct Fiber {
+    ucontext_t context;
+    char* stack;
+    bool done;
+};
+
+ucontext_t scheduler;
+Fiber fibers[kMaxThreads];
+unsigned current;
+bool fiberMode;
+bool barrierOutsideFibers;
+Trampoline running;
+void** runningParams;
+char lastError[512];
+
+void fiberMain() {
+    running(runningParams);
+    fibers[current].done = true;
+    // returning resumes uc_link, the scheduler
+}
+
+int fail(int code, const char* format, const char* name, unsigned a, unsigned b) {
+    std::snprintf(lastError, sizeof lastError, format, name, a, b);
+    return code;
+}
+
+// Runs one block as fibers; returns 0, or 4 on barrier divergence.
+int runBlockAsFibers(unsigned block) {
+    for (unsigned t = 0; t < block; t++) {
+        Fiber& f = fibers[t];
+        if (f.stack == nullptr) f.stack = static_cast<char*>(std::malloc(kStackBytes));
+        getcontext(&f.context);
+        f.context.uc_stack.ss_sp = f.stack;
+        f.context.uc_stack.ss_size = kStackBytes;
+        f.context.uc_link = &scheduler;
+        makecontext(&f.context, fiberMain, 0);
+        f.done = false;
+    }
+    unsigned finished = 0;
+    while (finished < block) {
+        unsigned waiting = 0;
+        for (unsigned t = 0; t < block; t++) {
+            if (fibers[t].done) continue;
+            current = t;
+            threadIdx = adv_uint3{t, 0, 0};
+            swapcontext(&scheduler, &fibers[t].context);
+            if (fibers[t].done) {
+                finished++;
+            } else {
+                waiting++;
+            }
+        }
+        if (waiting > 0 && finished > 0) return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+extern "C" void adv_host_syncthreads(void) {
+    if (!fiberMode) {
+        barrierOutsideFibers = true;
+        return;
+    }
+    swapcontext(&fibers[current].context, &scheduler);
+}
+
+extern "C" const char* adv_host_error(void) {
+    return lastError;
+}
+
+/** 1 when the harness knows kernel `name`. */
+extern "C" int adv_host_has(const char* name) {
+    for (const Entry& e : kEntries) {
+        if (std::strcmp(e.name, name) == 0) return 1;
+    }
+    return 0;
+}
+
+/**
+ * Runs kernel `name` over `grid` blocks of `block` threads. Returns 0; 1 for an unknown kernel;
+ * 2 for a bad launch shape; 3 when a kernel not marked as using barriers called __syncthreads;
+ * 4 for barrier divergence.
+ */
+extern "C" int adv_host_launch(const char* name, unsigned grid, unsigned block, void** params) {
+    const Entry* entry = nullptr;
+    for (const Entry& e : kEntries) {
+        if (std::strcmp(e.name, name) == 0) entry = &e;
+    }
+    if (entry == nullptr) return fail(1, "no kernel named %s (grid %u, block %u)", name, grid, block);
+    if (grid == 0 || block == 0 || block > kMaxThreads) {
+        return fail(2, "%s: launch of %u blocks of %u threads is invalid", name, grid, block);
+    }
+    gridDim = adv_uint3{grid, 1, 1};
+    blockDim = adv_uint3{block, 1, 1};
+    running = entry->call;
+    runningParams = params;
+    fiberMode = entry->barriers;
+    barrierOutsideFibers = false;
+    for (unsigned b = 0; b < grid; b++) {
+        blockIdx = adv_uint3{b, 0, 0};
+        if (fiberMode) {
+            if (runBlockAsFibers(block) != 0) {
+                return fail(4, "%s: barrier divergence in block %u of %u", name, b, grid);
+            }
+        } else {
+            for (unsigned t = 0; t < block; t++) {
+                threadIdx = adv_uint3{t, 0, 0};
+                entry->call(params);
+            }
+            if (barrierOutsideFibers) {
+                return fail(3, "%s calls __syncthreads but is not marked as using barriers (block %u of %u)", name, b, grid);
+            }
+        }
+    }
+    return 0;
+}
