@@ -78,23 +78,30 @@ public final class HostKernelRuntime implements DeviceRuntime {
     }
 
     /** kernels/ from the engine module (Maven's working directory) or from the repository root. */
-    private static Optional<Path> kernelsFolder() {
+    static Optional<Path> kernelsFolder() {
         return Stream.of(Path.of("..", "kernels"), Path.of("kernels"))
                 .filter(p -> Files.isDirectory(p.resolve("src/test/host"))).findFirst();
     }
 
-    private static Optional<String> build() {
+    /**
+     * Compiles host_launch.cpp (the kernels) and {@code extraSources} of kernels/src/test/host
+     * into the shared library {@code out}: empty, or why it could not be done (no kernels folder,
+     * no g++). A compile error is an exception: the sources are the project's.
+     */
+    static Optional<String> compile(Path out, List<String> extraSources, List<String> extraFlags) {
         Optional<Path> kernels = kernelsFolder();
         if (kernels.isEmpty()) return Optional.of("kernels/src/test/host not found from " + Path.of("").toAbsolutePath());
-        Path host = kernels.get().resolve("src/test/host"), cuda = kernels.get().resolve("src/main/cuda");
-        Path out = Path.of("target", "kernels-host", "libadvinterp_kernels_host.so").toAbsolutePath();
+        Path host = kernels.get().resolve("src/test/host").toAbsolutePath(), cuda = kernels.get().resolve("src/main/cuda").toAbsolutePath();
         try {
             Files.createDirectories(out.getParent());
             List<String> cmd = new ArrayList<>(List.of("g++", "-std=c++17", "-O2", "-fPIC", "-shared",
                     // no contraction into fused multiply-adds, as the GPU build (--fmad=false)
                     "-ffp-contract=off", "-fno-fast-math", "-Wall", "-Wno-unknown-pragmas",
-                    "-I" + cuda.toAbsolutePath(), "-I" + host.toAbsolutePath(),
-                    host.resolve("host_launch.cpp").toAbsolutePath().toString(), "-o", out.toString()));
+                    "-I" + cuda, "-I" + host));
+            cmd.addAll(extraFlags);
+            cmd.add(host.resolve("host_launch.cpp").toString());
+            for (String src : extraSources) cmd.add(host.resolve(src).toString());
+            cmd.addAll(List.of("-o", out.toString()));
             Process p;
             try {
                 p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -106,19 +113,26 @@ public final class HostKernelRuntime implements DeviceRuntime {
                 p.destroyForcibly();
                 return Optional.of("g++ took more than 120 s");
             }
-            if (p.exitValue() != 0) throw new IllegalStateException("the kernels do not compile for the host:\n" + log);
-            SymbolLookup lib = SymbolLookup.libraryLookup(out, Arena.global());
-            launch = LINKER.downcallHandle(lib.find("adv_host_launch").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
-            error = LINKER.downcallHandle(lib.find("adv_host_error").orElseThrow(), FunctionDescriptor.of(ADDRESS));
-            has = LINKER.downcallHandle(lib.find("adv_host_has").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+            if (p.exitValue() != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + log);
             return Optional.empty();
         } catch (IOException e) {
-            return Optional.of("building the host kernels failed: " + e);
+            return Optional.of("compiling " + out.getFileName() + " failed: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.of("interrupted while compiling the host kernels");
+            return Optional.of("interrupted while compiling " + out.getFileName());
         }
+    }
+
+    private static Optional<String> build() {
+        Path out = Path.of("target", "kernels-host", "libadvinterp_kernels_host.so").toAbsolutePath();
+        Optional<String> why = compile(out, List.of(), List.of());
+        if (why.isPresent()) return why;
+        SymbolLookup lib = SymbolLookup.libraryLookup(out, Arena.global());
+        launch = LINKER.downcallHandle(lib.find("adv_host_launch").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+        error = LINKER.downcallHandle(lib.find("adv_host_error").orElseThrow(), FunctionDescriptor.of(ADDRESS));
+        has = LINKER.downcallHandle(lib.find("adv_host_has").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        return Optional.empty();
     }
 
     /** Whether the harness has kernel {@code name}. */

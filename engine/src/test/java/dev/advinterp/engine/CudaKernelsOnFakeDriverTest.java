@@ -1,0 +1,99 @@
+package dev.advinterp.engine;
+
+import dev.advinterp.engine.backend.Backends;
+import dev.advinterp.engine.backend.cuda.CudaBackend;
+import dev.advinterp.engine.backend.cuda.FakeCudaDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static dev.advinterp.engine.TestData.normal;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * {@link CudaConformanceTest} through the real driver bindings: the CUDA backend over
+ * {@code DriverRuntime} and {@code CudaDriver}, loaded on kernels/src/test/host/fake_driver.cpp, a
+ * libcuda.so.1 compiled against CUDA's cuda.h that keeps "device" memory on the host and runs the
+ * kernels on the CPU. Every FFM call the backend makes to the driver (allocation, transfers in
+ * both directions through the pinned staging buffer, copies, 32-bit fills, module loading,
+ * function lookup, launches with their parameter arrays, context binding per thread) runs here and
+ * must deliver the right values; at the end the fake must hold no memory, stream, module or
+ * context reference. Tests that need cuBLAS or cuDNN are skipped with the reason, and so is the
+ * whole class without g++ or cuda.h.
+ */
+class CudaKernelsOnFakeDriverTest extends CudaConformanceTest {
+    private static CudaBackend onFake;
+    private static FakeCudaDriver.State before;
+
+    /** Hides CudaConformanceTest's, which opens the real GPU. */
+    @BeforeAll
+    static void openGpu() {
+        cpu = Backends.cpu();
+        libraries = false;
+        unavailable = FakeCudaDriver.unavailableReason();
+        if (unavailable.isPresent()) {
+            System.err.println("CudaKernelsOnFakeDriverTest: every test skipped: " + unavailable.get());
+            return;
+        }
+        before = FakeCudaDriver.state();
+        onFake = FakeCudaDriver.openBackend();
+        gpu = onFake;
+        System.err.println("CudaKernelsOnFakeDriverTest: " + gpu.describe() + " against " + cpu.describe());
+    }
+
+    @AfterAll
+    static void closeAndCheckNothingIsLeft() {
+        gpu = null;
+        libraries = true;
+        unavailable = null;
+        if (onFake == null) return;
+        onFake.close();
+        onFake = null;
+        assertEquals(before, FakeCudaDriver.state(), "what the driver held before the backend opened and after it closed "
+                + "(blocks, bytes, streams, modules, events, context references, pinned buffers)");
+    }
+
+    /** 20 MiB each way: more than the 16 MiB staging buffer, so the transfers go in chunks. */
+    @Test
+    void transfersLargerThanTheStagingBufferGoInChunks() {
+        int n = 5 << 20;
+        float[] v = normal(new SplittableRandom(3), n, 1);
+        try (Scope s = Scope.open()) {
+            Tensor t = Tensor.empty(gpu, Shape.of(n), "20 MiB");
+            gpu.copyFromHost(v, 0, t);
+            float[] back = new float[n + 7];
+            gpu.copyToHost(t, back, 7);
+            assertArrayEquals(v, java.util.Arrays.copyOfRange(back, 7, n + 7));
+        }
+    }
+
+    /** The driver's context is per thread: a call from a new thread must bind it first. */
+    @Test
+    void aCallFromAnotherThreadBindsTheContext() throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Double> sum = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try (Scope s = Scope.open()) {
+                Tensor x = Tensor.empty(gpu, Shape.of(1000), "from another thread");
+                gpu.fill(x, 0.5f);
+                sum.set(gpu.sum(x));
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join();
+        assertNull(failure.get(), () -> "on another thread: " + failure.get());
+        assertEquals(500.0, sum.get());
+        try (Scope s = Scope.open()) {
+            Tensor x = Tensor.empty(gpu, Shape.of(10), "back on the test thread");
+            gpu.fill(x, 2f);
+            assertEquals(20.0, gpu.sum(x));
+        }
+    }
+}

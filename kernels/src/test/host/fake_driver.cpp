@@ -1,0 +1,393 @@
+// A stand-in for libcuda.so.1 with the driver API calls the engine binds, for testing the Java
+// bindings (CudaDriver) and the backend's use of them on a machine without a GPU. It is compiled
+// against CUDA's own cuda.h, so each function receives its arguments exactly as the real driver's
+// prototype declares them: a binding that passed them in another order or width would read wrong
+// values here too. One device, "sm_90", whose memory is aligned host memory (capacity from
+// ADVINTERP_FAKE_CUDA_BYTES, default 1 GiB); kernel launches run the project's kernels on the CPU
+// through host_launch.cpp; every call is synchronous.
+//
+// It checks what the real driver would refuse, and fails with the driver's error codes: a call
+// before cuInit, without a current context on the calling thread, with a pointer or range outside
+// the allocated blocks, with a destroyed stream, an unknown kernel name, a launch shape the
+// kernels cannot take. adv_fake_cuda_state() reports counters for the tests (live blocks, streams,
+// modules, context references).
+
+#include <cuda.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+extern "C" int adv_host_launch(const char* name, unsigned grid, unsigned block, void** params);
+extern "C" int adv_host_has(const char* name);
+extern "C" const char* adv_host_error(void);
+
+struct CUctx_st {
+    int device;
+};
+struct CUstream_st {
+    unsigned flags;
+};
+struct CUmod_st {
+    bool ptx;
+};
+struct CUfunc_st {
+    std::string name;
+};
+struct CUevent_st {
+    unsigned flags;
+};
+
+namespace {
+
+std::mutex lock;
+bool initialised = false;
+CUctx_st primary{0};
+int primaryRefs = 0;
+thread_local CUcontext current = nullptr;
+std::map<CUdeviceptr, size_t> blocks;
+size_t used = 0;
+std::set<void*> hostBlocks;
+std::set<CUstream> streams;
+std::set<CUmodule> modules;
+std::set<CUevent> events;
+std::map<std::string, CUfunc_st*> functions;
+char lastLaunchError[512];
+
+size_t capacity() {
+    const char* v = std::getenv("ADVINTERP_FAKE_CUDA_BYTES");
+    return v != nullptr ? std::strtoull(v, nullptr, 10) : (size_t(1) << 30);
+}
+
+// The checks every call after cuInit makes: initialised, and a context current on this thread.
+CUresult ready() {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (current != &primary || primaryRefs == 0) return CUDA_ERROR_INVALID_CONTEXT;
+    return CUDA_SUCCESS;
+}
+
+bool inside(CUdeviceptr p, size_t bytes) {
+    auto it = blocks.upper_bound(p);
+    if (it == blocks.begin()) return false;
+    --it;
+    return p >= it->first && p + bytes <= it->first + it->second;
+}
+
+bool streamOk(CUstream s) {
+    return s == nullptr || streams.count(s) == 1;
+}
+
+}  // namespace
+
+extern "C" {
+
+/** Counters for the tests: live device blocks, their bytes, streams, modules, events, context references. */
+void adv_fake_cuda_state(long long* out) {
+    std::lock_guard<std::mutex> g(lock);
+    out[0] = (long long)blocks.size();
+    out[1] = (long long)used;
+    out[2] = (long long)streams.size();
+    out[3] = (long long)modules.size();
+    out[4] = (long long)events.size();
+    out[5] = primaryRefs;
+    out[6] = (long long)hostBlocks.size();
+}
+
+const char* adv_fake_cuda_last_launch_error(void) {
+    return lastLaunchError;
+}
+
+CUresult cuGetErrorName(CUresult error, const char** pStr) {
+    switch (error) {
+        case CUDA_SUCCESS: *pStr = "CUDA_SUCCESS"; return CUDA_SUCCESS;
+        case CUDA_ERROR_INVALID_VALUE: *pStr = "CUDA_ERROR_INVALID_VALUE"; return CUDA_SUCCESS;
+        case CUDA_ERROR_OUT_OF_MEMORY: *pStr = "CUDA_ERROR_OUT_OF_MEMORY"; return CUDA_SUCCESS;
+        case CUDA_ERROR_NOT_INITIALIZED: *pStr = "CUDA_ERROR_NOT_INITIALIZED"; return CUDA_SUCCESS;
+        case CUDA_ERROR_INVALID_DEVICE: *pStr = "CUDA_ERROR_INVALID_DEVICE"; return CUDA_SUCCESS;
+        case CUDA_ERROR_INVALID_IMAGE: *pStr = "CUDA_ERROR_INVALID_IMAGE"; return CUDA_SUCCESS;
+        case CUDA_ERROR_INVALID_CONTEXT: *pStr = "CUDA_ERROR_INVALID_CONTEXT"; return CUDA_SUCCESS;
+        case CUDA_ERROR_INVALID_HANDLE: *pStr = "CUDA_ERROR_INVALID_HANDLE"; return CUDA_SUCCESS;
+        case CUDA_ERROR_NOT_FOUND: *pStr = "CUDA_ERROR_NOT_FOUND"; return CUDA_SUCCESS;
+        case CUDA_ERROR_LAUNCH_FAILED: *pStr = "CUDA_ERROR_LAUNCH_FAILED"; return CUDA_SUCCESS;
+        default: *pStr = nullptr; return CUDA_ERROR_INVALID_VALUE;
+    }
+}
+
+CUresult cuGetErrorString(CUresult error, const char** pStr) {
+    if (error == CUDA_ERROR_LAUNCH_FAILED) {
+        *pStr = lastLaunchError;
+        return CUDA_SUCCESS;
+    }
+    return cuGetErrorName(error, pStr);
+}
+
+CUresult cuInit(unsigned int Flags) {
+    if (Flags != 0) return CUDA_ERROR_INVALID_VALUE;
+    initialised = true;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDriverGetVersion(int* driverVersion) {
+    if (driverVersion == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    *driverVersion = 13000;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGet(CUdevice* device, int ordinal) {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (ordinal != 0) return CUDA_ERROR_INVALID_DEVICE;
+    *device = 0;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetName(char* name, int len, CUdevice dev) {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+    if (name == nullptr || len <= 0) return CUDA_ERROR_INVALID_VALUE;
+    std::snprintf(name, (size_t)len, "%s", "host emulation (fake libcuda)");
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceTotalMem(size_t* bytes, CUdevice dev) {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+    *bytes = capacity();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetAttribute(int* pi, CUdevice_attribute attrib, CUdevice dev) {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+    switch (attrib) {
+        case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR: *pi = 9; return CUDA_SUCCESS;
+        case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: *pi = 0; return CUDA_SUCCESS;
+        case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *pi = 1; return CUDA_SUCCESS;
+        default: return CUDA_ERROR_INVALID_VALUE;
+    }
+}
+
+CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev) {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+    std::lock_guard<std::mutex> g(lock);
+    primaryRefs++;
+    *pctx = &primary;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRelease(CUdevice dev) {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
+    std::lock_guard<std::mutex> g(lock);
+    if (primaryRefs == 0) return CUDA_ERROR_INVALID_CONTEXT;
+    primaryRefs--;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuCtxSetCurrent(CUcontext ctx) {
+    if (!initialised) return CUDA_ERROR_NOT_INITIALIZED;
+    if (ctx != nullptr && ctx != &primary) return CUDA_ERROR_INVALID_CONTEXT;
+    current = ctx;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemAlloc(CUdeviceptr* dptr, size_t bytesize) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (bytesize == 0) return CUDA_ERROR_INVALID_VALUE;
+    if (used + bytesize > capacity()) return CUDA_ERROR_OUT_OF_MEMORY;
+    void* p = std::aligned_alloc(256, (bytesize + 255) & ~size_t(255));
+    if (p == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
+    *dptr = (CUdeviceptr)p;
+    blocks[*dptr] = bytesize;
+    used += bytesize;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemFree(CUdeviceptr dptr) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    auto it = blocks.find(dptr);
+    if (it == blocks.end()) return CUDA_ERROR_INVALID_VALUE;
+    used -= it->second;
+    blocks.erase(it);
+    std::free((void*)dptr);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemAllocHost(void** pp, size_t bytesize) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (bytesize == 0) return CUDA_ERROR_INVALID_VALUE;
+    *pp = std::aligned_alloc(4096, (bytesize + 4095) & ~size_t(4095));
+    if (*pp == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
+    hostBlocks.insert(*pp);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemFreeHost(void* p) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (hostBlocks.erase(p) != 1) return CUDA_ERROR_INVALID_VALUE;
+    std::free(p);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemGetInfo(size_t* free, size_t* total) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    *free = capacity() - used;
+    *total = capacity();
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyHtoDAsync(CUdeviceptr dstDevice, const void* srcHost, size_t ByteCount, CUstream hStream) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (!inside(dstDevice, ByteCount) || srcHost == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    std::memcpy((void*)dstDevice, srcHost, ByteCount);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyDtoHAsync(void* dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (!inside(srcDevice, ByteCount) || dstHost == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    std::memcpy(dstHost, (const void*)srcDevice, ByteCount);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemcpyDtoDAsync(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (!inside(dstDevice, ByteCount) || !inside(srcDevice, ByteCount)) return CUDA_ERROR_INVALID_VALUE;
+    std::memmove((void*)dstDevice, (const void*)srcDevice, ByteCount);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
+    if ((dstDevice & 3) != 0 || !inside(dstDevice, N * 4)) return CUDA_ERROR_INVALID_VALUE;
+    unsigned int* p = (unsigned int*)dstDevice;
+    for (size_t i = 0; i < N; i++) p[i] = ui;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamCreate(CUstream* phStream, unsigned int Flags) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (Flags > 1) return CUDA_ERROR_INVALID_VALUE;
+    *phStream = new CUstream_st{Flags};
+    streams.insert(*phStream);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamSynchronize(CUstream hStream) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    return streamOk(hStream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+CUresult cuStreamDestroy(CUstream hStream) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (streams.erase(hStream) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    delete hStream;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleLoadData(CUmodule* module, const void* image) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (image == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    const unsigned char* b = (const unsigned char*)image;
+    const bool elf = b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F';
+    // PTX is text and must be NUL-terminated; a short scan for its header is enough here
+    const bool ptx = !elf && std::strstr((const char*)image, ".version") != nullptr;
+    if (!elf && !ptx) return CUDA_ERROR_INVALID_IMAGE;
+    *module = new CUmod_st{ptx};
+    modules.insert(*module);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleUnload(CUmodule hmod) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (modules.erase(hmod) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    delete hmod;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuModuleGetFunction(CUfunction* hfunc, CUmodule hmod, const char* name) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (modules.count(hmod) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    if (!adv_host_has(name)) return CUDA_ERROR_NOT_FOUND;
+    CUfunc_st*& f = functions[name];
+    if (f == nullptr) f = new CUfunc_st{name};
+    *hfunc = f;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,
+                        unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ,
+                        unsigned int sharedMemBytes, CUstream hStream, void** kernelParams, void** extra) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (gridDimY != 1 || gridDimZ != 1 || blockDimY != 1 || blockDimZ != 1 || sharedMemBytes != 0 ||
+        extra != nullptr || kernelParams == nullptr) {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    const int rc = adv_host_launch(f->name.c_str(), gridDimX, blockDimX, kernelParams);
+    if (rc == 0) return CUDA_SUCCESS;
+    std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s", adv_host_error());
+    return rc == 2 ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_LAUNCH_FAILED;
+}
+
+CUresult cuEventCreate(CUevent* phEvent, unsigned int Flags) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    *phEvent = new CUevent_st{Flags};
+    events.insert(*phEvent);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventRecord(CUevent hEvent, CUstream hStream) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    return events.count(hEvent) == 1 && streamOk(hStream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+CUresult cuEventSynchronize(CUevent hEvent) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    return events.count(hEvent) == 1 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+CUresult cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUevent hEnd) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (events.count(hStart) != 1 || events.count(hEnd) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    *pMilliseconds = 0.0f;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuEventDestroy(CUevent hEvent) {
+    std::lock_guard<std::mutex> g(lock);
+    if (CUresult r = ready()) return r;
+    if (events.erase(hEvent) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    delete hEvent;
+    return CUDA_SUCCESS;
+}
+
+}  // extern "C"
