@@ -51,8 +51,8 @@ class CudaConformanceTest {
 
     static Backend cpu, gpu;
     static Optional<String> unavailable;
-    /** False where the backend under test runs without cuBLAS and cuDNN (the kernels on the host). */
-    static boolean libraries = true;
+    /** False where the backend under test runs without cuBLAS, or without cuDNN (the kernels on the host). */
+    static boolean withCublas = true, withCudnn = true;
 
     @BeforeAll
     static void openGpu() {
@@ -72,9 +72,14 @@ class CudaConformanceTest {
         assumeTrue(unavailable.isEmpty(), () -> "CUDA unavailable: " + unavailable.orElse(""));
     }
 
-    /** For the tests of primitives that go through cuBLAS or cuDNN. */
-    static void needsLibraries() {
-        assumeTrue(libraries, "needs cuBLAS and cuDNN, which the backend under test was opened without");
+    /** For the tests of primitives that go through cuBLAS. */
+    static void needsCublas() {
+        assumeTrue(withCublas, "needs cuBLAS, which the backend under test was opened without");
+    }
+
+    /** For the tests of primitives that go through cuDNN. */
+    static void needsCudnn() {
+        assumeTrue(withCudnn, "needs cuDNN, which the backend under test was opened without");
     }
 
     /** One tensor on each backend, holding the same values. */
@@ -166,7 +171,7 @@ class CudaConformanceTest {
 
     @Test
     void gemmInEveryTransposeWithOffsetsAndBeta() {
-        needsLibraries();
+        needsCublas();
         SplittableRandom r = new SplittableRandom(11);
         int[][] sizes = {{1, 1, 1}, {7, 5, 3}, {64, 33, 129}, {256, 300, 200}};
         for (int[] mnk : sizes) {
@@ -216,7 +221,7 @@ class CudaConformanceTest {
 
     @Test
     void convolutionForwardAndBothBackwards() {
-        needsLibraries();
+        needsCudnn();
         SplittableRandom r = new SplittableRandom(13);
         ConvGeometry[] geometries = {
                 new ConvGeometry(1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0),
@@ -252,7 +257,7 @@ class CudaConformanceTest {
 
     @Test
     void maxAndAveragePooling() {
-        needsLibraries();
+        needsCudnn();
         SplittableRandom r = new SplittableRandom(14);
         PoolGeometry[] geometries = {
                 new PoolGeometry(1, 1, 2, 2, 2, 2, 2, 2, 0, 0),
@@ -300,7 +305,7 @@ class CudaConformanceTest {
 
     @Test
     void batchNormTrainingAndInference() {
-        needsLibraries();
+        needsCudnn();
         SplittableRandom r = new SplittableRandom(16);
         int[][] shapes = {{2, 1, 1, 1}, {4, 3, 5, 5}, {8, 64, 28, 28}, {16, 10, 1, 1}};
         for (int[] xs : shapes) {

@@ -14,33 +14,39 @@ import static dev.advinterp.engine.TestData.normal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link CudaConformanceTest} through the real driver bindings: the CUDA backend over
- * {@code DriverRuntime} and {@code CudaDriver}, loaded on kernels/src/test/host/fake_driver.cpp, a
- * libcuda.so.1 compiled against CUDA's cuda.h that keeps "device" memory on the host and runs the
- * kernels on the CPU. Every FFM call the backend makes to the driver (allocation, transfers in
+ * {@link CudaConformanceTest} through the real driver and cuBLAS bindings: the CUDA backend over
+ * {@code DriverRuntime}, {@code CudaDriver} and {@code Cublas}, loaded on
+ * kernels/src/test/host/fake_driver.cpp, a libcuda.so.1 compiled against CUDA's cuda.h that keeps
+ * "device" memory on the host and runs the kernels on the CPU, and on fake_cublas.cpp, whose
+ * SGEMM is a column-major reference (so the row-major to column-major operand swap runs for
+ * real, every transpose, offset and beta of the GEMM test). Every FFM call the backend makes to the driver (allocation, transfers in
  * both directions through the pinned staging buffer, copies, 32-bit fills, module loading,
  * function lookup, launches with their parameter arrays, context binding per thread) runs here and
  * must deliver the right values; at the end the fake must hold no memory, stream, module or
- * context reference. Tests that need cuBLAS or cuDNN are skipped with the reason, and so is the
+ * context reference. Tests that need cuDNN are skipped with the reason, and so is the
  * whole class without g++ or cuda.h.
  */
 class CudaKernelsOnFakeDriverTest extends CudaConformanceTest {
     private static CudaBackend onFake;
     private static FakeCudaDriver.State before;
+    private static long[] blasBefore;
 
     /** Hides CudaConformanceTest's, which opens the real GPU. */
     @BeforeAll
     static void openGpu() {
         cpu = Backends.cpu();
-        libraries = false;
+        withCublas = true;
+        withCudnn = false;
         unavailable = FakeCudaDriver.unavailableReason();
         if (unavailable.isPresent()) {
             System.err.println("CudaKernelsOnFakeDriverTest: every test skipped: " + unavailable.get());
             return;
         }
         before = FakeCudaDriver.state();
+        blasBefore = FakeCudaDriver.cublasState();
         onFake = FakeCudaDriver.openBackend();
         gpu = onFake;
         System.err.println("CudaKernelsOnFakeDriverTest: " + gpu.describe() + " against " + cpu.describe());
@@ -49,13 +55,17 @@ class CudaKernelsOnFakeDriverTest extends CudaConformanceTest {
     @AfterAll
     static void closeAndCheckNothingIsLeft() {
         gpu = null;
-        libraries = true;
+        withCublas = true;
+        withCudnn = true;
         unavailable = null;
         if (onFake == null) return;
         onFake.close();
         onFake = null;
         assertEquals(before, FakeCudaDriver.state(), "what the driver held before the backend opened and after it closed "
                 + "(blocks, bytes, streams, modules, events, context references, pinned buffers)");
+        long[] blasAfter = FakeCudaDriver.cublasState();
+        assertEquals(blasBefore[0], blasAfter[0], "cuBLAS handles left after close");
+        assertTrue(blasAfter[1] > blasBefore[1], "no SGEMM reached the cuBLAS stand-in");
     }
 
     /** 20 MiB each way: more than the 16 MiB staging buffer, so the transfers go in chunks. */

@@ -29,7 +29,8 @@ class CudaKernelsOnHostTest extends CudaConformanceTest {
     @BeforeAll
     static void openGpu() {
         cpu = dev.advinterp.engine.backend.Backends.cpu();
-        libraries = false;
+        withCublas = false;
+        withCudnn = false;
         unavailable = HostKernelRuntime.unavailableReason();
         if (unavailable.isPresent()) {
             System.err.println("CudaKernelsOnHostTest: every test skipped: " + unavailable.get());
@@ -44,7 +45,8 @@ class CudaKernelsOnHostTest extends CudaConformanceTest {
     static void closeEmulated() {
         if (emulated != null) emulated.close();
         gpu = null;
-        libraries = true;
+        withCublas = true;
+        withCudnn = true;
         unavailable = null;
     }
 

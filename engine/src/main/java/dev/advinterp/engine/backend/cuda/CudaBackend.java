@@ -124,12 +124,17 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * A backend over {@code rt} without cuBLAS and cuDNN: everything but GEMM, convolution, pooling
-     * and batch normalisation (which throw {@link IllegalStateException}). For running the kernel
-     * paths of this class over a runtime that is not a GPU.
+     * A backend over {@code rt} with the given library bindings, either of which may be null: then
+     * GEMM (without cuBLAS), or convolution, pooling and batch normalisation (without cuDNN) throw
+     * {@link IllegalStateException}. For running this class over a runtime that is not a GPU.
      */
+    static CudaBackend over(DeviceRuntime rt, Cublas cublas, Cudnn cudnn) {
+        return new CudaBackend(0, rt, cublas, cudnn, List.of());
+    }
+
+    /** {@link #over} without cuBLAS and cuDNN. */
     static CudaBackend withoutLibraries(DeviceRuntime rt) {
-        return new CudaBackend(0, rt, null, null, List.of());
+        return over(rt, null, null);
     }
 
     private Cublas blas(String op) {

@@ -18,14 +18,15 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * kernels/src/test/host/fake_driver.cpp built as a {@code libcuda.so.1}: the driver API calls the
  * engine binds, compiled against CUDA's own cuda.h, on host memory, with kernel launches run on
- * the CPU. Opening {@link CudaDriver} and {@link DriverRuntime} on it runs the real bindings
+ * the CPU; and fake_cublas.cpp as a {@code libcublas.so.12} whose SGEMM is a column-major
+ * reference. Opening {@link CudaDriver} and {@link DriverRuntime} on it runs the real bindings
  * (every FFM call, its argument order and widths, out-parameters, error codes and names) and the
  * backend's use of them without a GPU. Needs g++ and cuda.h (the CUDA toolkit's include folder).
  */
 public final class FakeCudaDriver {
     private static Optional<String> unavailable;
-    private static Path library;
-    private static MethodHandle state;
+    private static Path library, cublasLibrary;
+    private static MethodHandle state, blasState;
 
     private FakeCudaDriver() {
     }
@@ -46,12 +47,20 @@ public final class FakeCudaDriver {
                 return unavailable;
             }
             Path out = Path.of("target", "kernels-host", "fake-driver", "libcuda.so.1").toAbsolutePath();
-            unavailable = HostKernelRuntime.compile(out, List.of("fake_driver.cpp"),
+            unavailable = HostKernelRuntime.compile(out, List.of("host_launch.cpp", "fake_driver.cpp"),
                     List.of("-I" + include.get(), "-Wl,-soname,libcuda.so.1"));
+            Path blasOut = out.resolveSibling("libcublas.so.12");
+            if (unavailable.isEmpty()) {
+                unavailable = HostKernelRuntime.compile(blasOut, List.of("fake_cublas.cpp"), List.of("-Wl,-soname,libcublas.so.12"));
+            }
             if (unavailable.isEmpty()) {
                 library = out;
+                cublasLibrary = blasOut;
                 SymbolLookup lib = SymbolLookup.libraryLookup(out, Arena.global());
                 state = Linker.nativeLinker().downcallHandle(lib.find("adv_fake_cuda_state").orElseThrow(),
+                        FunctionDescriptor.ofVoid(ADDRESS));
+                SymbolLookup blas = SymbolLookup.libraryLookup(blasOut, Arena.global());
+                blasState = Linker.nativeLinker().downcallHandle(blas.find("adv_fake_cublas_state").orElseThrow(),
                         FunctionDescriptor.ofVoid(ADDRESS));
             }
         }
@@ -65,11 +74,25 @@ public final class FakeCudaDriver {
     }
 
     /**
-     * A CUDA backend without cuBLAS and cuDNN over the real {@link CudaDriver} bindings and
-     * {@link DriverRuntime}, on the fake driver.
+     * A CUDA backend over the real {@link CudaDriver} and {@link Cublas} bindings and
+     * {@link DriverRuntime}, on the fake driver and the fake cuBLAS (fake_cublas.cpp, a reference
+     * column-major SGEMM); without cuDNN.
      */
     public static CudaBackend openBackend() {
-        return CudaBackend.withoutLibraries(new DriverRuntime(new CudaDriver(library()), 0));
+        DriverRuntime rt = new DriverRuntime(new CudaDriver(library()), 0);
+        return CudaBackend.over(rt, new Cublas(cublasLibrary, rt.stream()), null);
+    }
+
+    /** Live cuBLAS handles and SGEMM calls so far in the fake cuBLAS. */
+    public static long[] cublasState() {
+        library();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG, 2);
+            blasState.invokeExact(out);
+            return out.toArray(JAVA_LONG);
+        } catch (Throwable t) {
+            throw NativeLibrary.rethrow("adv_fake_cublas_state", t);
+        }
     }
 
     /** What the fake driver holds now. */

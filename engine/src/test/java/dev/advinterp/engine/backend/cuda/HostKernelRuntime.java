@@ -84,11 +84,11 @@ public final class HostKernelRuntime implements DeviceRuntime {
     }
 
     /**
-     * Compiles host_launch.cpp (the kernels) and {@code extraSources} of kernels/src/test/host
-     * into the shared library {@code out}: empty, or why it could not be done (no kernels folder,
-     * no g++). A compile error is an exception: the sources are the project's.
+     * Compiles {@code sources} of kernels/src/test/host (host_launch.cpp holds the kernels) into
+     * the shared library {@code out}: empty, or why it could not be done (no kernels folder, no
+     * g++). A compile error is an exception: the sources are the project's.
      */
-    static Optional<String> compile(Path out, List<String> extraSources, List<String> extraFlags) {
+    static Optional<String> compile(Path out, List<String> sources, List<String> extraFlags) {
         Optional<Path> kernels = kernelsFolder();
         if (kernels.isEmpty()) return Optional.of("kernels/src/test/host not found from " + Path.of("").toAbsolutePath());
         Path host = kernels.get().resolve("src/test/host").toAbsolutePath(), cuda = kernels.get().resolve("src/main/cuda").toAbsolutePath();
@@ -99,8 +99,7 @@ public final class HostKernelRuntime implements DeviceRuntime {
                     "-ffp-contract=off", "-fno-fast-math", "-Wall", "-Wno-unknown-pragmas",
                     "-I" + cuda, "-I" + host));
             cmd.addAll(extraFlags);
-            cmd.add(host.resolve("host_launch.cpp").toString());
-            for (String src : extraSources) cmd.add(host.resolve(src).toString());
+            for (String src : sources) cmd.add(host.resolve(src).toString());
             cmd.addAll(List.of("-o", out.toString()));
             Process p;
             try {
@@ -125,7 +124,7 @@ public final class HostKernelRuntime implements DeviceRuntime {
 
     private static Optional<String> build() {
         Path out = Path.of("target", "kernels-host", "libadvinterp_kernels_host.so").toAbsolutePath();
-        Optional<String> why = compile(out, List.of(), List.of());
+        Optional<String> why = compile(out, List.of("host_launch.cpp"), List.of());
         if (why.isPresent()) return why;
         SymbolLookup lib = SymbolLookup.libraryLookup(out, Arena.global());
         launch = LINKER.downcallHandle(lib.find("adv_host_launch").orElseThrow(),
