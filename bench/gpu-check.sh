@@ -183,8 +183,11 @@ do_remote() {
                        --warmup 2 --min-iterations 3 --max-iterations 20 --seconds 2 --elements 67108864)
   local torch_args=(--workloads alexnet-224-b64,vgg16-224-b64,resnet18-224-b64 --consistent resnet18-224-b64
                     --warmup 3 --min-iterations 3 --max-iterations 20 --seconds 2 --elements 67108864)
-  # the conformance class has run already; the rest of the engine's tests with the default backend on CUDA
-  local suite=(--select-package dev.advinterp.engine --exclude-classname '.*CudaConformanceTest')
+  # the conformance class has run already; the rest of the engine's tests with the default backend on
+  # CUDA, less the ones that stand the CPU in for the GPU (the kernels on the host, the stand-in driver),
+  # which only spend the GPU machine's time
+  local suite=(--select-package dev.advinterp.engine
+               --exclude-classname '.*(CudaConformanceTest|OnHostTest|OnFakeDriverTest|DriverOnFakeTest|HostKernelRuntimeTest)')
   if [[ $dry == 1 ]]; then
     device=cpu
     gpucheck_args=(--workloads alexnet-32-b2,resnet18-32-b2 --consistent resnet18-32-b2 --warmup 1 --min-iterations 2
