@@ -46,7 +46,15 @@ if [ ! -f "$dest/libcudnn.so.9" ] || [ "$jar" -nt "$dest/libcudnn.so.9" ]; then
   echo "cuda-host-libraries: unpacking cuDNN and cuBLAS into $dest"
   rm -rf "$dest"
   mkdir -p "$dest"
-  unzip -q -o -j "$jar" 'org/bytedeco/cuda/linux-x86_64/libcudnn*' 'org/bytedeco/cuda/linux-x86_64/libcublas*' -d "$dest"
+  if ! unzip -q -o -j "$jar" 'org/bytedeco/cuda/linux-x86_64/libcudnn*' 'org/bytedeco/cuda/linux-x86_64/libcublas*' -d "$dest"; then
+    rm -rf "$dest"
+    if [ "${1:-}" = "--if-fetchable" ]; then
+      echo "cuda-host-libraries: NOT RUN: $jar could not be unpacked (a damaged download? delete it to fetch it again)"
+      exit 0
+    fi
+    echo "cuda-host-libraries: $jar could not be unpacked; delete it to fetch it again" >&2
+    exit 1
+  fi
 fi
 
 report="$root/engine/target/surefire-reports/TEST-dev.advinterp.engine.backend.cuda.CudaHostLibrariesTest.xml"
