@@ -90,4 +90,26 @@ class CudaKernelsOnHostTest extends CudaConformanceTest {
         assertEquals(0, rt.liveBlocks(), "blocks left after close");
         assertEquals(0, rt.liveBytes());
     }
+
+    /** The backend's memory statistics count its own (device) blocks, not host memory. */
+    @Test
+    void memoryInUseAndPeakCountTheBackendsBlocks() {
+        try (CudaBackend b = HostKernelRuntime.openBackend(64L << 20)) {
+            long base = b.memoryInUse(), host = dev.advinterp.engine.memory.NativeMemory.currentBytes();
+            b.resetMemoryPeak();
+            try (Scope s = Scope.open()) {
+                Tensor x = Tensor.empty(b, Shape.of(1 << 20), "4 MiB");
+                assertEquals(base + (4L << 20), b.memoryInUse());
+                assertEquals(host, dev.advinterp.engine.memory.NativeMemory.currentBytes(), "host memory moved");
+                b.fill(x, 1f);
+                b.sum(x);
+                assertTrue(b.workspaceBytes() >= 256 * Double.BYTES, "the reduction partials are a kept buffer");
+            }
+            long kept = b.workspaceBytes();
+            assertEquals(base + kept, b.memoryInUse(), "after the scope only the kept buffers remain");
+            assertTrue(b.memoryPeak() >= base + (4L << 20) + kept, "peak " + b.memoryPeak());
+            b.resetMemoryPeak();
+            assertEquals(b.memoryInUse(), b.memoryPeak());
+        }
+    }
 }

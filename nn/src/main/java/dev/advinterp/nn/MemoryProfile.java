@@ -5,8 +5,7 @@ import dev.advinterp.engine.Ops;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.Tensor;
-import dev.advinterp.engine.backend.Backends;
-import dev.advinterp.engine.memory.NativeMemory;
+import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.optim.Sgd;
 
@@ -15,7 +14,8 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 
 /**
- * What a model needs in memory, measured through the engine's allocation statistics: the
+ * What a model needs in memory, measured through the allocation statistics of the backend its
+ * parameters live on (host memory on the CPU, device memory on a GPU): the
  * parameters and buffers, the optimiser's momentum, the kernels' reusable workspaces, and the
  * peak of one training step (forward, loss, backward, SGD) and of one evaluation forward above
  * that. {@code moduleOutputBytes} is the sum of the distinct outputs of every module in the
@@ -27,24 +27,25 @@ public record MemoryProfile(String model, int batch, int size, long parameterByt
     /** Measures after one warm-up step, so that the workspaces have their steady size. */
     public static MemoryProfile measure(ImageModel m, int batch) {
         int size = m.config().inputSize(), c = m.config().inChannels();
-        long before = NativeMemory.currentBytes();
+        Backend mem = m.namedParameters().values().iterator().next().backend();
+        long before = mem.memoryInUse();
         long params = 0;
         for (Tensor t : m.namedParameters().values()) params += t.numel() * Float.BYTES;
         for (Tensor t : m.namedBuffers().values()) params += t.numel() * Float.BYTES;
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = i % m.config().classes();
         try (Sgd sgd = new Sgd(m.namedParameters(), Sgd.Options.defaults(0.001f))) {
-            long optimizer = NativeMemory.currentBytes() - before;
+            long optimizer = mem.memoryInUse() - before;
             step(m, sgd, batch, c, size, labels);
-            long base = NativeMemory.currentBytes();
-            NativeMemory.resetPeak();
+            long base = mem.memoryInUse();
+            mem.resetMemoryPeak();
             step(m, sgd, batch, c, size, labels);
-            long trainPeak = NativeMemory.peakBytes() - base;
-            long leaked = NativeMemory.currentBytes() - base;
+            long trainPeak = mem.memoryPeak() - base;
+            long leaked = mem.memoryInUse() - base;
 
             long outputs;
-            NativeMemory.resetPeak();
-            long evalBase = NativeMemory.currentBytes();
+            mem.resetMemoryPeak();
+            long evalBase = mem.memoryInUse();
             boolean was = m.isTraining();
             m.eval();
             try (Scope s = Scope.open(); Activations cap = Activations.capture(m.namedModules().keySet().toArray(String[]::new))) {
@@ -58,8 +59,8 @@ public record MemoryProfile(String model, int batch, int size, long parameterByt
             } finally {
                 m.train(was);
             }
-            long forwardPeak = NativeMemory.peakBytes() - evalBase;
-            return new MemoryProfile(m.config().toString(), batch, size, params, optimizer, Backends.cpu().workspaceBytes(),
+            long forwardPeak = mem.memoryPeak() - evalBase;
+            return new MemoryProfile(m.config().toString(), batch, size, params, optimizer, mem.workspaceBytes(),
                     trainPeak, forwardPeak, outputs, leaked);
         }
     }

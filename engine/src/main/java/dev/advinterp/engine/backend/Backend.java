@@ -2,6 +2,7 @@ package dev.advinterp.engine.backend;
 
 import dev.advinterp.engine.Device;
 import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.memory.NativeMemory;
 
 import java.lang.foreign.MemorySegment;
 
@@ -33,6 +34,29 @@ public interface Backend {
     void copy(Tensor src, Tensor dst);
 
     void fill(Tensor t, float value);
+
+    /**
+     * Bytes this backend's memory holds for tensors and its own buffers now (host memory for the
+     * CPU, device memory for a GPU), as its allocator counts them.
+     */
+    default long memoryInUse() {
+        return NativeMemory.currentBytes();
+    }
+
+    /** The largest {@link #memoryInUse()} since the last {@link #resetMemoryPeak()}. */
+    default long memoryPeak() {
+        return NativeMemory.peakBytes();
+    }
+
+    /** Starts a new peak from the current use. */
+    default void resetMemoryPeak() {
+        NativeMemory.resetPeak();
+    }
+
+    /** Bytes of the reusable buffers the backend keeps between calls (im2col, cuDNN workspace), included above. */
+    default long workspaceBytes() {
+        return 0;
+    }
 
     // ------------------------------------------------------------------ dense algebra
 

@@ -60,6 +60,26 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public long memoryInUse() {
+        return delegate.memoryInUse();
+    }
+
+    @Override
+    public long memoryPeak() {
+        return delegate.memoryPeak();
+    }
+
+    @Override
+    public void resetMemoryPeak() {
+        delegate.resetMemoryPeak();
+    }
+
+    @Override
+    public long workspaceBytes() {
+        return delegate.workspaceBytes();
+    }
+
+    @Override
     public MemorySegment allocate(long bytes) {
         return delegate.allocate(bytes);
     }

@@ -1,6 +1,7 @@
 package dev.advinterp.experiments.cli;
 
 import dev.advinterp.engine.Device;
+import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.nn.MemoryProfile;
 import dev.advinterp.nn.models.Architecture;
 import dev.advinterp.nn.models.ImageModel;
@@ -16,7 +17,8 @@ import java.util.concurrent.Callable;
 /** {@code advinterp memory}: the memory a model needs, measured through the engine's statistics. */
 @Command(name = "memory", mixinStandardHelpOptions = true,
         description = {"Measures the bytes of parameters, SGD momentum, kernel workspaces, and the peak of one training step",
-                "and of one evaluation forward, for each model at the given batch and input size (a Markdown table)."})
+                "and of one evaluation forward, for each model at the given batch and input size (a Markdown table),",
+                "in the memory of the chosen device (host memory on the CPU, GPU memory on CUDA)."})
 final class MemoryCommand implements Callable<Integer> {
 
     @Option(names = "--arch", split = ",", description = "Architectures (default: alexnet,vgg16,resnet18).")
@@ -34,10 +36,10 @@ final class MemoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (device.apply().backend().device() == Device.CUDA) {
-            // MemoryProfile reads the host allocator's statistics; device memory is not counted in them yet
-            System.err.println("memory: on CUDA this table counts host allocations only, not the GPU's memory");
-        }
+        // the models are made on the chosen backend, and MemoryProfile reads that backend's statistics
+        Backend backend = device.apply().backend();
+        System.err.println("memory: " + (backend.device() == Device.CUDA ? "GPU" : "host") + " memory, as the "
+                + backend.device() + " backend's allocator counts it");
         if (batch <= 0) throw new IllegalArgumentException("--batch must be positive, got " + batch);
         System.out.println(MemoryProfile.markdownHeader());
         for (String a : archs) {

@@ -38,6 +38,7 @@ public final class CpuBackend implements Backend {
     }
 
     /** Bytes held by the reusable kernel workspaces (im2col buffers), included in the memory statistics. */
+    @Override
     public long workspaceBytes() {
         return Workspace.totalBytes();
     }

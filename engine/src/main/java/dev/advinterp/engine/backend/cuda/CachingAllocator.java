@@ -101,7 +101,7 @@ public final class CachingAllocator implements AutoCloseable {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes of device memory: the size must be"
                     + " between 0 and " + MAX_REQUEST);
         }
-        long size = roundUp(Math.max(bytes, 1), ROUND);
+        long size = blockSize(bytes);
         boolean small = size <= SMALL_MAX;
         TreeSet<Block> pool = small ? freeSmall : freeLarge;
         Block block = bestFit(pool, size);
@@ -157,6 +157,11 @@ public final class CachingAllocator implements AutoCloseable {
 
     public synchronized Stats stats() {
         return new Stats(inUse, peakInUse, rawAllocated - inUse, rawAllocated, allocations, cacheHits);
+    }
+
+    /** Starts a new peak of bytes in use from the current value. */
+    public synchronized void resetPeak() {
+        peakInUse = inUse;
     }
 
     /**
@@ -241,6 +246,11 @@ public final class CachingAllocator implements AutoCloseable {
 
     private void ensureOpen(String what) {
         if (closed) throw new IllegalStateException("cannot " + what + ": the device allocator is closed");
+    }
+
+    /** The bytes a request of {@code bytes} takes from the pool (and counts in {@link Stats#inUseBytes()}). */
+    static long blockSize(long bytes) {
+        return roundUp(Math.max(bytes, 1), ROUND);
     }
 
     private static long roundUp(long v, long unit) {

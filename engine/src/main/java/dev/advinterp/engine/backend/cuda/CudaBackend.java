@@ -210,6 +210,32 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return allocator.stats();
     }
 
+    /** Device bytes in use (the caching allocator's rounded blocks, scratch buffers included; the cache not). */
+    @Override
+    public long memoryInUse() {
+        return allocator.stats().inUseBytes();
+    }
+
+    @Override
+    public long memoryPeak() {
+        return allocator.stats().peakInUseBytes();
+    }
+
+    @Override
+    public void resetMemoryPeak() {
+        allocator.resetPeak();
+    }
+
+    /** The device buffers kept between calls: cuDNN workspace, reduction partials, per-row and bound buffers. */
+    @Override
+    public long workspaceBytes() {
+        long sum = 0;
+        for (Scratch s : List.of(workspace, poolOutput, partials, result, rowBuffer, labelBuffer, boundsBuffer)) {
+            if (s.address != 0) sum += CachingAllocator.blockSize(s.bytes);
+        }
+        return sum;
+    }
+
     /** Waits until all work queued on the backend's stream is done. */
     public void synchronize() {
         enter("synchronize");
