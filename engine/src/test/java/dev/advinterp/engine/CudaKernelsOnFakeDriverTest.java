@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link CudaConformanceTest} through the real driver and cuBLAS bindings: the CUDA backend over
+ * {@link CudaConformanceCases} through the real driver and cuBLAS bindings: the CUDA backend over
  * {@code DriverRuntime}, {@code CudaDriver} and {@code Cublas}, loaded on
  * kernels/src/test/host/fake_driver.cpp, a libcuda.so.1 compiled against CUDA's cuda.h that keeps
  * "device" memory on the host and runs the kernels on the CPU, and on fake_cublas.cpp, whose
@@ -29,14 +29,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * context reference. Tests that need cuDNN are skipped with the reason, and so is the
  * whole class without g++ or cuda.h.
  */
-class CudaKernelsOnFakeDriverTest extends CudaConformanceTest {
+class CudaKernelsOnFakeDriverTest extends CudaConformanceCases {
     private static CudaBackend onFake;
     private static FakeCudaDriver.State before;
     private static long[] blasBefore;
 
-    /** Hides CudaConformanceTest's, which opens the real GPU. */
     @BeforeAll
-    static void openGpu() {
+    static void openOnTheCpu() {
         cpu = Backends.cpu();
         withCublas = true;
         withCudnn = false;

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link CudaConformanceTest} on a machine without a GPU: the CUDA backend over
+ * {@link CudaConformanceCases} on a machine without a GPU: the CUDA backend over
  * {@link HostKernelRuntime}, which runs the project's CUDA C kernels on the CPU (compiled with
  * g++) on host memory. Every test whose primitive goes through the kernels runs, with the same
  * inputs and tolerances as on a GPU, against the CPU backend; those that need cuBLAS or cuDNN are
@@ -21,13 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * right. What it cannot show: anything about a real GPU (warps, memory ordering, its float
  * rounding of exp/log, speed). Skipped, with the reason, where g++ is missing.
  */
-class CudaKernelsOnHostTest extends CudaConformanceTest {
+class CudaKernelsOnHostTest extends CudaConformanceCases {
     private static final long CAPACITY = 1L << 30;
     private static CudaBackend emulated;
 
-    /** Hides CudaConformanceTest's, which opens the real GPU. */
     @BeforeAll
-    static void openGpu() {
+    static void openOnTheCpu() {
         cpu = dev.advinterp.engine.backend.Backends.cpu();
         withCublas = false;
         withCudnn = false;
