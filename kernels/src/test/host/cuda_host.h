@@ -14,10 +14,11 @@
 #define __launch_bounds__(...)
 #define __restrict__ __restrict
 // Blocks run one after another on one OS thread, and the threads of a block are fibers of that
-// thread, so a function-local static is exactly "one copy per block, shared by its threads".
-// Unlike CUDA's shared memory it starts zeroed and keeps its contents between blocks; a kernel
-// that read shared memory before writing it would pass here and fail on a GPU.
-#define __shared__ static
+// thread, so a function-local static is exactly "one copy per block, shared by its threads". All
+// of them sit in one section, which the launcher fills with 0xff bytes (NaN as float or double, -1
+// as int) before every block, so that a kernel reading shared memory it has not written in this
+// block sees garbage, as it could on a GPU, instead of a previous block's values.
+#define __shared__ static __attribute__((section("adv_shared")))
 
 struct adv_uint3 {
     unsigned x, y, z;

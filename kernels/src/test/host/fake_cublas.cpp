@@ -5,7 +5,9 @@
 // accumulation that keeps cuBLAS's rules: leading dimensions at least the stored rows (else
 // CUBLAS_STATUS_INVALID_VALUE), C not read when beta is 0, alpha and beta read from host memory.
 // Math modes other than CUBLAS_DEFAULT_MATH and CUBLAS_PEDANTIC_MATH are refused, so that a
-// TF32 mode set by mistake fails the tests instead of passing silently.
+// TF32 mode set by mistake fails the tests instead of passing silently; so is an SGEMM on a handle
+// never bound to a stream (the engine queues all work on its one stream, and real cuBLAS would
+// run such a call on the default stream, out of order with it).
 
 #include <cstdio>
 #include <cstring>
@@ -97,6 +99,7 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, int transa, int transb, int
         ldc < (m > 1 ? m : 1) || alpha == nullptr || beta == nullptr) {
         return CUBLAS_STATUS_INVALID_VALUE;
     }
+    if (handle->stream == nullptr) return CUBLAS_STATUS_NOT_SUPPORTED;
     gemmCalls++;
     const float a = *alpha, b = *beta;
     for (int j = 0; j < n; j++) {

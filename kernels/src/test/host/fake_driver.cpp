@@ -7,9 +7,11 @@
 // through host_launch.cpp; every call is synchronous.
 //
 // It checks what the real driver would refuse, and fails with the driver's error codes: a call
-// before cuInit, without a current context on the calling thread, with a pointer or range outside
-// the allocated blocks, with a destroyed stream, an unknown kernel name, a launch shape the
-// kernels cannot take. adv_fake_cuda_state() reports counters for the tests (live blocks, streams,
+// before cuInit, without a current context on the calling thread, with a range outside the
+// allocated blocks, with a destroyed stream, an unknown kernel name, a function whose module was
+// unloaded, a launch shape the kernels cannot take. Each block is followed by guard bytes that are
+// checked after every launch and at cuMemFree: a kernel that wrote past the end of a block fails
+// with CUDA_ERROR_LAUNCH_FAILED (a GPU would fault or corrupt a neighbour). adv_fake_cuda_state() reports counters for the tests (live blocks, streams,
 // modules, context references).
 
 #include <cuda.h>
@@ -37,6 +39,7 @@ struct CUmod_st {
 };
 struct CUfunc_st {
     std::string name;
+    CUmodule module;
 };
 struct CUevent_st {
     unsigned flags;
@@ -55,8 +58,26 @@ std::set<void*> hostBlocks;
 std::set<CUstream> streams;
 std::set<CUmodule> modules;
 std::set<CUevent> events;
-std::map<std::string, CUfunc_st*> functions;
+std::map<std::pair<CUmodule, std::string>, CUfunc_st*> functions;
 char lastLaunchError[512];
+constexpr size_t kGuard = 256;
+constexpr unsigned char kGuardByte = 0xa5;
+
+bool guardBroken(CUdeviceptr block, size_t bytes) {
+    const unsigned char* g = (const unsigned char*)(block + bytes);
+    for (size_t i = 0; i < kGuard; i++) {
+        if (g[i] != kGuardByte) return true;
+    }
+    return false;
+}
+
+// The first block whose guard bytes were overwritten, or 0.
+CUdeviceptr overrun() {
+    for (const auto& b : blocks) {
+        if (guardBroken(b.first, b.second)) return b.first;
+    }
+    return 0;
+}
 
 size_t capacity() {
     const char* v = std::getenv("ADVINTERP_FAKE_CUDA_BYTES");
@@ -113,6 +134,7 @@ CUresult cuGetErrorName(CUresult error, const char** pStr) {
         case CUDA_ERROR_INVALID_HANDLE: *pStr = "CUDA_ERROR_INVALID_HANDLE"; return CUDA_SUCCESS;
         case CUDA_ERROR_NOT_FOUND: *pStr = "CUDA_ERROR_NOT_FOUND"; return CUDA_SUCCESS;
         case CUDA_ERROR_LAUNCH_FAILED: *pStr = "CUDA_ERROR_LAUNCH_FAILED"; return CUDA_SUCCESS;
+        case CUDA_ERROR_ILLEGAL_ADDRESS: *pStr = "CUDA_ERROR_ILLEGAL_ADDRESS"; return CUDA_SUCCESS;
         default: *pStr = nullptr; return CUDA_ERROR_INVALID_VALUE;
     }
 }
@@ -200,8 +222,10 @@ CUresult cuMemAlloc(CUdeviceptr* dptr, size_t bytesize) {
     if (CUresult r = ready()) return r;
     if (bytesize == 0) return CUDA_ERROR_INVALID_VALUE;
     if (used + bytesize > capacity()) return CUDA_ERROR_OUT_OF_MEMORY;
-    void* p = std::aligned_alloc(256, (bytesize + 255) & ~size_t(255));
+    const size_t rounded = (bytesize + kGuard + 255) & ~size_t(255);
+    void* p = std::aligned_alloc(256, rounded);
     if (p == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
+    std::memset((char*)p + bytesize, kGuardByte, rounded - bytesize);
     *dptr = (CUdeviceptr)p;
     blocks[*dptr] = bytesize;
     used += bytesize;
@@ -213,10 +237,12 @@ CUresult cuMemFree(CUdeviceptr dptr) {
     if (CUresult r = ready()) return r;
     auto it = blocks.find(dptr);
     if (it == blocks.end()) return CUDA_ERROR_INVALID_VALUE;
+    const bool overwritten = guardBroken(it->first, it->second);
     used -= it->second;
     blocks.erase(it);
     std::free((void*)dptr);
-    return CUDA_SUCCESS;
+    // released either way; a broken guard is reported as the fault it would have been
+    return overwritten ? CUDA_ERROR_ILLEGAL_ADDRESS : CUDA_SUCCESS;
 }
 
 CUresult cuMemAllocHost(void** pp, size_t bytesize) {
@@ -323,6 +349,14 @@ CUresult cuModuleUnload(CUmodule hmod) {
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
     if (modules.erase(hmod) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    for (auto it = functions.begin(); it != functions.end();) {
+        if (it->first.first == hmod) {
+            delete it->second;
+            it = functions.erase(it);
+        } else {
+            ++it;
+        }
+    }
     delete hmod;
     return CUDA_SUCCESS;
 }
@@ -332,8 +366,8 @@ CUresult cuModuleGetFunction(CUfunction* hfunc, CUmodule hmod, const char* name)
     if (CUresult r = ready()) return r;
     if (modules.count(hmod) != 1) return CUDA_ERROR_INVALID_HANDLE;
     if (!adv_host_has(name)) return CUDA_ERROR_NOT_FOUND;
-    CUfunc_st*& f = functions[name];
-    if (f == nullptr) f = new CUfunc_st{name};
+    CUfunc_st*& f = functions[{hmod, name}];
+    if (f == nullptr) f = new CUfunc_st{name, hmod};
     *hfunc = f;
     return CUDA_SUCCESS;
 }
@@ -344,12 +378,19 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDi
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
     if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (f == nullptr || modules.count(f->module) != 1) return CUDA_ERROR_INVALID_HANDLE;
     if (gridDimY != 1 || gridDimZ != 1 || blockDimY != 1 || blockDimZ != 1 || sharedMemBytes != 0 ||
         extra != nullptr || kernelParams == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
     const int rc = adv_host_launch(f->name.c_str(), gridDimX, blockDimX, kernelParams);
-    if (rc == 0) return CUDA_SUCCESS;
+    if (rc == 0) {
+        const CUdeviceptr bad = overrun();
+        if (bad == 0) return CUDA_SUCCESS;
+        std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s wrote past the end of the block at 0x%llx",
+                      f->name.c_str(), (unsigned long long)bad);
+        return CUDA_ERROR_LAUNCH_FAILED;
+    }
     std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s", adv_host_error());
     return rc == 2 ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_LAUNCH_FAILED;
 }

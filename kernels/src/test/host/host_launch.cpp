@@ -2,15 +2,20 @@
 // Java code that launches them on a machine without a GPU.
 //
 // A launch runs the grid's blocks one after another. Kernels without a barrier run their threads
-// as plain calls, thread 0 first. Kernels with __syncthreads run each block's threads as fibers
-// (ucontext) of the calling thread: every fiber runs until it reaches the barrier or returns, then
-// the next one runs; a round ends when all have, and the next round resumes them. A round where
-// some threads wait at a barrier while others have returned is barrier divergence (undefined on a
-// GPU) and fails the launch. Everything is single-threaded and deterministic.
+// as plain calls. Kernels with __syncthreads run each block's threads as fibers (ucontext) of the
+// calling thread: every fiber runs until it reaches the barrier or returns; a round ends when all
+// have, and the next round resumes them. A round where some threads wait at a barrier while others
+// have returned is barrier divergence (undefined on a GPU) and fails the launch.
+//
+// The threads of a block (of each round, with barriers) run in a shuffled order, so that a kernel
+// whose thread reads what another wrote without a barrier between them sees a different
+// interleaving from one block to the next, instead of always finding lower-numbered threads done.
+// Shared memory is filled with 0xff bytes before each block (see cuda_host.h). The shuffle is a
+// fixed pseudo-random sequence (ADVINTERP_HOST_KERNELS_SEED changes it): runs are reproducible.
 //
 // What this does not model: warps and their lock-step execution, memory ordering between threads
-// without a barrier, shared memory starting uninitialised, the GPU's float rounding of library
-// functions (exp, log here are glibc's), and anything about speed.
+// (each thread's writes are seen at once), the GPU's float rounding of library functions (exp and
+// log here are glibc's), and anything about speed.
 //
 // Interface (C): adv_host_launch(name, grid, block, params) with params laid out as for
 // cuLaunchKernel (an array of pointers to the argument values); returns 0 or an error code, and
@@ -36,6 +41,10 @@
 
 extern "C" {
 adv_uint3 threadIdx, blockIdx, blockDim, gridDim;
+// bounds of the section holding every __shared__ variable, defined by the linker (weak: absent if
+// no kernel kept one)
+extern char __start_adv_shared[] __attribute__((weak, visibility("hidden")));
+extern char __stop_adv_shared[] __attribute__((weak, visibility("hidden")));
 }
 
 namespace {
@@ -108,6 +117,36 @@ bool barrierOutsideFibers;
 Trampoline running;
 void** runningParams;
 char lastError[512];
+unsigned order[kMaxThreads];
+unsigned long long shuffleState = 0;
+
+unsigned long long nextRandom() {
+    if (shuffleState == 0) {
+        const char* seed = std::getenv("ADVINTERP_HOST_KERNELS_SEED");
+        shuffleState = seed != nullptr ? std::strtoull(seed, nullptr, 10) : 0x9e3779b97f4a7c15ull;
+        if (shuffleState == 0) shuffleState = 1;
+    }
+    // xorshift64*
+    shuffleState ^= shuffleState >> 12;
+    shuffleState ^= shuffleState << 25;
+    shuffleState ^= shuffleState >> 27;
+    return shuffleState * 0x2545f4914f6cdd1dull;
+}
+
+// order[0..n) = a fresh permutation of 0..n-1 (Fisher-Yates).
+void shuffle(unsigned n) {
+    for (unsigned i = 0; i < n; i++) order[i] = i;
+    for (unsigned i = n - 1; i > 0; i--) {
+        const unsigned j = (unsigned)(nextRandom() % (i + 1));
+        const unsigned t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+void poisonShared() {
+    if (__start_adv_shared != nullptr) std::memset(__start_adv_shared, 0xff, (size_t)(__stop_adv_shared - __start_adv_shared));
+}
 
 void fiberMain() {
     running(runningParams);
@@ -135,7 +174,9 @@ int runBlockAsFibers(unsigned block) {
     unsigned finished = 0;
     while (finished < block) {
         unsigned waiting = 0;
-        for (unsigned t = 0; t < block; t++) {
+        shuffle(block);
+        for (unsigned i = 0; i < block; i++) {
+            const unsigned t = order[i];
             if (fibers[t].done) continue;
             current = t;
             threadIdx = adv_uint3{t, 0, 0};
@@ -196,12 +237,15 @@ extern "C" int adv_host_launch(const char* name, unsigned grid, unsigned block, 
     for (unsigned b = 0; b < grid; b++) {
         blockIdx = adv_uint3{b, 0, 0};
         if (fiberMode) {
+            // only the kernels with barriers use shared memory
+            poisonShared();
             if (runBlockAsFibers(block) != 0) {
                 return fail(4, "%s: barrier divergence in block %u of %u", name, b, grid);
             }
         } else {
-            for (unsigned t = 0; t < block; t++) {
-                threadIdx = adv_uint3{t, 0, 0};
+            shuffle(block);
+            for (unsigned i = 0; i < block; i++) {
+                threadIdx = adv_uint3{order[i], 0, 0};
                 entry->call(params);
             }
             if (barrierOutsideFibers) {

@@ -105,6 +105,14 @@ class CudaDriverOnFakeTest {
             assertTrue(missing.getMessage().contains("CUDA_ERROR_NOT_FOUND"), missing.getMessage());
             KernelArgs args = new KernelArgs().reset().ptr(x).f32(7.25f).i64(300);
             driver.launch("fill_f32", fill, 2, 256, MemorySegment.NULL, args);
+            long small = driver.memAlloc(64);
+            KernelArgs past = new KernelArgs().reset().ptr(small).f32(1f).i64(20); // 80 bytes into 64
+            CudaException overrun = assertThrows(CudaException.class, () -> driver.launch("fill_f32", fill, 1, 256, MemorySegment.NULL, past));
+            assertTrue(overrun.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED") && overrun.getMessage().contains("past the end"),
+                    overrun.getMessage());
+            // the block is still released, with the fault reported
+            CudaException atFree = assertThrows(CudaException.class, () -> driver.memFree(small));
+            assertTrue(atFree.getMessage().contains("CUDA_ERROR_ILLEGAL_ADDRESS"), atFree.getMessage());
             CudaException tooWide = assertThrows(CudaException.class,
                     () -> driver.launch("fill_f32", fill, 1, 1024, MemorySegment.NULL, args));
             assertTrue(tooWide.getMessage().contains("CUDA_ERROR_INVALID_VALUE"), tooWide.getMessage());
@@ -124,6 +132,21 @@ class CudaDriverOnFakeTest {
             driver.memFree(x);
             driver.moduleUnload(module);
             driver.moduleUnload(ptxModule);
+        }
+    }
+
+    @Test
+    void aFunctionOfAnUnloadedModuleIsRefused() {
+        MemorySegment module = KernelModule.load(driver, KernelModule.imageFor(9, 0));
+        MemorySegment fill = driver.moduleGetFunction(module, "fill_f32");
+        driver.moduleUnload(module);
+        long x = driver.memAlloc(64);
+        try {
+            KernelArgs args = new KernelArgs().reset().ptr(x).f32(1f).i64(16);
+            CudaException e = assertThrows(CudaException.class, () -> driver.launch("fill_f32", fill, 1, 256, MemorySegment.NULL, args));
+            assertTrue(e.getMessage().contains("CUDA_ERROR_INVALID_HANDLE"), e.getMessage());
+        } finally {
+            driver.memFree(x);
         }
     }
 

@@ -16,10 +16,11 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * kernels/src/test/host/fake_driver.cpp built as a {@code libcuda.so.1}: the driver API calls the
+ * kernels/src/test/host/fake_driver.cpp built as a stand-in for libcuda.so.1: the driver API calls the
  * engine binds, compiled against CUDA's own cuda.h, on host memory, with kernel launches run on
- * the CPU; and fake_cublas.cpp as a {@code libcublas.so.12} whose SGEMM is a column-major
- * reference. Opening {@link CudaDriver} and {@link DriverRuntime} on it runs the real bindings
+ * the CPU; and fake_cublas.cpp as a stand-in for libcublas whose SGEMM is a column-major
+ * reference. Both get file names of their own, so nothing that looks for the real libraries by
+ * name can load them. Opening {@link CudaDriver} and {@link DriverRuntime} on it runs the real bindings
  * (every FFM call, its argument order and widths, out-parameters, error codes and names) and the
  * backend's use of them without a GPU. Needs g++ and cuda.h (the CUDA toolkit's include folder).
  */
@@ -46,13 +47,14 @@ public final class FakeCudaDriver {
                         + "the fake driver is compiled against the CUDA toolkit's header");
                 return unavailable;
             }
-            Path out = Path.of("target", "kernels-host", "fake-driver", "libcuda.so.1").toAbsolutePath();
+            // Names (and no soname) that no library lookup by the real names can pick up: once a
+            // library with soname libcuda.so.1 is loaded, dlopen("libcuda.so.1") anywhere in the
+            // process (the probe, real cuBLAS or cuDNN in a later test) would get it.
+            Path out = Path.of("target", "kernels-host", "fake-driver", "libadvinterp_fake_cuda.so").toAbsolutePath();
             unavailable = HostKernelRuntime.compile(out, List.of("host_launch.cpp", "fake_driver.cpp"),
-                    List.of("-I" + include.get(), "-Wl,-soname,libcuda.so.1"));
-            Path blasOut = out.resolveSibling("libcublas.so.12");
-            if (unavailable.isEmpty()) {
-                unavailable = HostKernelRuntime.compile(blasOut, List.of("fake_cublas.cpp"), List.of("-Wl,-soname,libcublas.so.12"));
-            }
+                    List.of("-I" + include.get()));
+            Path blasOut = out.resolveSibling("libadvinterp_fake_cublas.so");
+            if (unavailable.isEmpty()) unavailable = HostKernelRuntime.compile(blasOut, List.of("fake_cublas.cpp"), List.of());
             if (unavailable.isEmpty()) {
                 library = out;
                 cublasLibrary = blasOut;

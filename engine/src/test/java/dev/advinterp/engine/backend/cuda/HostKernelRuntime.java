@@ -29,8 +29,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * side of the reductions) run, and be compared with the CPU backend, on a machine without a GPU.
  *
  * <p>"Device" memory is aligned host memory from {@code aligned_alloc} (256 bytes, as
- * cuMemAlloc), counted against a capacity so that out-of-memory paths can be tested; every
- * call is synchronous.
+ * cuMemAlloc), counted against a capacity so that out-of-memory paths can be tested, and followed
+ * by guard bytes that are checked after every launch and at free: a kernel writing past the end of
+ * a block the runtime handed out fails the launch. (The caching allocator cuts many tensors out of
+ * one such block; an overrun into a neighbouring tensor is not caught here but by the comparison
+ * with the CPU.) Every pointer argument must point into an allocated block. Calls are synchronous.
  */
 public final class HostKernelRuntime implements DeviceRuntime {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -101,18 +104,20 @@ public final class HostKernelRuntime implements DeviceRuntime {
             cmd.addAll(extraFlags);
             for (String src : sources) cmd.add(host.resolve(src).toString());
             cmd.addAll(List.of("-o", out.toString()));
+            Path logFile = out.resolveSibling(out.getFileName() + ".log");
             Process p;
             try {
-                p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
             } catch (IOException e) {
                 return Optional.of("g++ could not be started (" + e.getMessage() + "); install g++ to run the kernels on the CPU");
             }
-            String log = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return Optional.of("g++ took more than 120 s");
             }
-            if (p.exitValue() != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + log);
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + Files.readString(logFile));
+            }
             return Optional.empty();
         } catch (IOException e) {
             return Optional.of("compiling " + out.getFileName() + " failed: " + e);
@@ -177,7 +182,7 @@ public final class HostKernelRuntime implements DeviceRuntime {
     public synchronized long malloc(long bytes) {
         if (bytes <= 0) throw new IllegalArgumentException("malloc of " + bytes + " bytes");
         if (used + bytes > capacity) return 0L;
-        long rounded = (bytes + 255) & ~255L;
+        long rounded = (bytes + GUARD + 255) & ~255L;
         long address;
         try {
             address = ((MemorySegment) ALIGNED_ALLOC.invokeExact(256L, rounded)).address();
@@ -185,20 +190,51 @@ public final class HostKernelRuntime implements DeviceRuntime {
             throw NativeLibrary.rethrow("aligned_alloc", t);
         }
         if (address == 0) throw new OutOfMemoryError("aligned_alloc(" + rounded + ") failed");
+        at(address + bytes, rounded - bytes).fill(GUARD_BYTE);
         live.put(address, bytes);
         used += bytes;
         return address;
     }
 
+    /** Bytes after each block that must keep {@link #GUARD_BYTE}. */
+    private static final long GUARD = 256;
+    private static final byte GUARD_BYTE = (byte) 0xa5;
+
+    /** The first guard byte after the block that was overwritten, or -1. */
+    private static long brokenGuard(long address, long bytes) {
+        MemorySegment guard = at(address + bytes, GUARD);
+        for (long i = 0; i < GUARD; i++) {
+            if (guard.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != GUARD_BYTE) return i;
+        }
+        return -1;
+    }
+
+    /** Throws when anything wrote into the guard bytes after a block. */
+    private synchronized void checkGuards(String after) {
+        for (Map.Entry<Long, Long> e : live.entrySet()) {
+            long i = brokenGuard(e.getKey(), e.getValue());
+            if (i >= 0) {
+                throw new IllegalStateException(after + " wrote past the end of the block of " + e.getValue()
+                        + " bytes at 0x" + Long.toHexString(e.getKey()) + " (guard byte " + i + ")");
+            }
+        }
+    }
+
+    /** Releases the block; one whose guard was overwritten is released too, then reported. */
     @Override
     public synchronized void free(long address) {
         Long bytes = live.remove(address);
         if (bytes == null) throw new IllegalStateException("free of " + Long.toHexString(address) + ", which is not allocated");
+        long broken = brokenGuard(address, bytes);
         used -= bytes;
         try {
             FREE.invokeExact(MemorySegment.ofAddress(address));
         } catch (Throwable t) {
             throw NativeLibrary.rethrow("free", t);
+        }
+        if (broken >= 0) {
+            throw new IllegalStateException("the block of " + bytes + " bytes at 0x" + Long.toHexString(address)
+                    + " was written past its end (guard byte " + broken + ")");
         }
     }
 
@@ -250,8 +286,16 @@ public final class HostKernelRuntime implements DeviceRuntime {
         return new long[]{capacity - used, capacity};
     }
 
+    /** Synchronised on the class: the native launcher's state (block and thread indices, fibers) is global. */
     @Override
     public void launch(String kernel, int grid, int block, KernelArgs args) {
+        synchronized (HostKernelRuntime.class) {
+            launchLocked(kernel, grid, block, args);
+        }
+        checkGuards("kernel " + kernel);
+    }
+
+    private void launchLocked(String kernel, int grid, int block, KernelArgs args) {
         for (int i = 0; i < args.count(); i++) {
             if (args.kind(i) == KernelArgs.Kind.POINTER && args.bits(i) != 0) checkRange(kernel + " argument " + i, args.bits(i), 1);
         }

@@ -60,4 +60,16 @@ class HostKernelRuntimeTest {
         assertEquals(1, rt.launches());
         rt.free(x);
     }
+
+    /** A launch that writes past the end of a block fails, though its pointer starts inside one. */
+    @Test
+    void writingPastTheEndOfABlockFailsTheLaunch() {
+        HostKernelRuntime rt = HostKernelRuntime.open(1 << 20);
+        long x = rt.malloc(64);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new CudaKernels(rt::launch).fill(x, 1f, 20)); // 80 bytes into a 64-byte block
+        assertTrue(e.getMessage().contains("fill_f32") && e.getMessage().contains("past the end"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> rt.free(x), "the free reports it too");
+        assertEquals(0, rt.liveBlocks(), "and releases the block");
+    }
 }
