@@ -105,19 +105,24 @@ public final class CudaBackend implements Backend, AutoCloseable {
         CudaLibraries.Found libcuda = CudaLibraries.require(libs, CudaLibraries.DRIVER, "the NVIDIA driver");
         DriverRuntime rt = new DriverRuntime(new CudaDriver(libcuda.path()), ordinal);
         Cublas blas = null;
+        Cudnn dnn = null;
         try {
             List<String> notes = new ArrayList<>();
             Path blasPath = CudaLibraries.loadCublas(libs);
             Path dnnPath = CudaLibraries.loadCudnn(libs, notes);
             blas = new Cublas(blasPath, rt.stream());
-            Cudnn dnn = new Cudnn(dnnPath, rt.stream());
+            dnn = new Cudnn(dnnPath, rt.stream());
             return new CudaBackend(ordinal, rt, blas, dnn, notes);
         } catch (RuntimeException | LinkageError e) {
-            try {
-                if (blas != null) blas.close();
-                rt.close();
-            } catch (RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
+            // each release is tried even when an earlier one fails: the context above all, or a
+            // later open would find the device in use
+            for (AutoCloseable c : new AutoCloseable[]{dnn, blas, rt::close}) {
+                if (c == null) continue;
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
             }
             throw e;
         }

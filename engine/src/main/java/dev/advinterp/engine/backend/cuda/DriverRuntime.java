@@ -124,10 +124,17 @@ final class DriverRuntime implements DeviceRuntime {
         return description;
     }
 
+    /** Each release is tried even when an earlier one fails; the first failure is thrown. */
     @Override
     public void close() {
-        driver.moduleUnload(module);
-        driver.streamDestroy(stream);
-        driver.releasePrimaryContext(device);
+        try {
+            driver.moduleUnload(module);
+        } finally {
+            try {
+                driver.streamDestroy(stream);
+            } finally {
+                driver.releasePrimaryContext(device);
+            }
+        }
     }
 }
