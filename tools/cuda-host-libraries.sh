@@ -42,7 +42,10 @@ if [ ! -f "$jar" ]; then
   rm -f /tmp/cuda-host-fetch.$$
 fi
 
-if [ ! -f "$dest/libcudnn.so.9" ] || [ "$jar" -nt "$dest/libcudnn.so.9" ]; then
+# unzip keeps the archive's file dates, so a stamp records which jar the folder was unpacked from
+stamp="$dest/.unpacked-from"
+want="$(basename "$jar") $(stat -c %s "$jar")"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "cuda-host-libraries: unpacking cuDNN and cuBLAS into $dest"
   rm -rf "$dest"
   mkdir -p "$dest"
@@ -55,6 +58,7 @@ if [ ! -f "$dest/libcudnn.so.9" ] || [ "$jar" -nt "$dest/libcudnn.so.9" ]; then
     echo "cuda-host-libraries: $jar could not be unpacked; delete it to fetch it again" >&2
     exit 1
   fi
+  echo "$want" > "$stamp"
 fi
 
 report="$root/engine/target/surefire-reports/TEST-dev.advinterp.engine.backend.cuda.CudaHostLibrariesTest.xml"
