@@ -4,7 +4,17 @@
 // prototype declares them: a binding that passed them in another order or width would read wrong
 // values here too. One device, "sm_90", whose memory is aligned host memory (capacity from
 // ADVINTERP_FAKE_CUDA_BYTES, default 1 GiB); kernel launches run the project's kernels on the CPU
-// through host_launch.cpp; every call is synchronous.
+// through host_launch.cpp.
+//
+// Asynchronous calls are asynchronous here too, as far as a caller can tell: kernel launches,
+// device-to-device copies, fills, and copies from or to page-locked host memory (cuMemAllocHost)
+// are queued on their stream and run only when the caller synchronises (cuStreamSynchronize,
+// cuEventSynchronize, or a call that synchronises implicitly: cuMemFree, cuMemFreeHost,
+// cuModuleUnload, cuStreamDestroy, cuDevicePrimaryCtxRelease), in the order they were queued.
+// Copies from or to pageable memory run at once after the stream's queued work, as the real driver
+// stages them. So a caller that reads a result before synchronising reads stale memory, as on a
+// GPU. Launch arguments are copied when queued, as the driver does; a kernel that fails while it
+// runs is reported by the synchronising call, as a fault on a GPU is.
 //
 // It checks what the real driver would refuse, and fails with the driver's error codes: a call
 // before cuInit, without a current context on the calling thread, with a range outside the
@@ -19,6 +29,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -27,6 +39,9 @@
 extern "C" int adv_host_launch(const char* name, unsigned grid, unsigned block, void** params);
 extern "C" int adv_host_has(const char* name);
 extern "C" const char* adv_host_error(void);
+extern "C" int adv_host_check(const char* name, unsigned grid, unsigned block);
+extern "C" void** adv_host_capture(const char* name, void** params);
+extern "C" void adv_host_release(const char* name, void** captured);
 
 struct CUctx_st {
     int device;
@@ -54,7 +69,7 @@ int primaryRefs = 0;
 thread_local CUcontext current = nullptr;
 std::map<CUdeviceptr, size_t> blocks;
 size_t used = 0;
-std::set<void*> hostBlocks;
+std::map<const char*, size_t> hostBlocks;
 std::set<CUstream> streams;
 std::set<CUmodule> modules;
 std::set<CUevent> events;
@@ -62,6 +77,48 @@ std::map<std::pair<CUmodule, std::string>, CUfunc_st*> functions;
 char lastLaunchError[512];
 constexpr size_t kGuard = 256;
 constexpr unsigned char kGuardByte = 0xa5;
+
+// Work queued per stream (nullptr: the default stream), and the first failure of queued work,
+// reported by the next synchronising call.
+std::map<CUstream, std::deque<std::function<CUresult()>>> queues;
+CUresult pendingFailure = CUDA_SUCCESS;
+
+void drain(CUstream s) {
+    auto it = queues.find(s);
+    if (it == queues.end()) return;
+    while (!it->second.empty()) {
+        std::function<CUresult()> op = std::move(it->second.front());
+        it->second.pop_front();
+        const CUresult r = op();
+        if (r != CUDA_SUCCESS && pendingFailure == CUDA_SUCCESS) pendingFailure = r;
+    }
+}
+
+void drainAll() {
+    for (auto& q : queues) drain(q.first);
+}
+
+// The failure of queued work since the last report, once.
+CUresult takeFailure() {
+    const CUresult r = pendingFailure;
+    pendingFailure = CUDA_SUCCESS;
+    return r;
+}
+
+size_t queuedOps() {
+    size_t n = 0;
+    for (const auto& q : queues) n += q.second.size();
+    return n;
+}
+
+// Whether [p, p + bytes) lies in page-locked memory from cuMemAllocHost.
+bool pinned(const void* p, size_t bytes) {
+    const char* c = static_cast<const char*>(p);
+    auto it = hostBlocks.upper_bound(c);
+    if (it == hostBlocks.begin()) return false;
+    --it;
+    return c >= it->first && c + bytes <= it->first + it->second;
+}
 
 bool guardBroken(CUdeviceptr block, size_t bytes) {
     const unsigned char* g = (const unsigned char*)(block + bytes);
@@ -106,7 +163,7 @@ bool streamOk(CUstream s) {
 
 extern "C" {
 
-/** Counters for the tests: live device blocks, their bytes, streams, modules, events, context references. */
+/** Counters for the tests: live device blocks, their bytes, streams, modules, events, context references, pinned buffers, queued operations. */
 void adv_fake_cuda_state(long long* out) {
     std::lock_guard<std::mutex> g(lock);
     out[0] = (long long)blocks.size();
@@ -116,6 +173,7 @@ void adv_fake_cuda_state(long long* out) {
     out[4] = (long long)events.size();
     out[5] = primaryRefs;
     out[6] = (long long)hostBlocks.size();
+    out[7] = (long long)queuedOps();
 }
 
 const char* adv_fake_cuda_last_launch_error(void) {
@@ -206,8 +264,9 @@ CUresult cuDevicePrimaryCtxRelease(CUdevice dev) {
     if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
     std::lock_guard<std::mutex> g(lock);
     if (primaryRefs == 0) return CUDA_ERROR_INVALID_CONTEXT;
+    drainAll();
     primaryRefs--;
-    return CUDA_SUCCESS;
+    return takeFailure();
 }
 
 CUresult cuCtxSetCurrent(CUcontext ctx) {
@@ -235,6 +294,7 @@ CUresult cuMemAlloc(CUdeviceptr* dptr, size_t bytesize) {
 CUresult cuMemFree(CUdeviceptr dptr) {
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
+    drainAll();
     auto it = blocks.find(dptr);
     if (it == blocks.end()) return CUDA_ERROR_INVALID_VALUE;
     const bool overwritten = guardBroken(it->first, it->second);
@@ -251,14 +311,15 @@ CUresult cuMemAllocHost(void** pp, size_t bytesize) {
     if (bytesize == 0) return CUDA_ERROR_INVALID_VALUE;
     *pp = std::aligned_alloc(4096, (bytesize + 4095) & ~size_t(4095));
     if (*pp == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
-    hostBlocks.insert(*pp);
+    hostBlocks[static_cast<const char*>(*pp)] = bytesize;
     return CUDA_SUCCESS;
 }
 
 CUresult cuMemFreeHost(void* p) {
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
-    if (hostBlocks.erase(p) != 1) return CUDA_ERROR_INVALID_VALUE;
+    drainAll();
+    if (hostBlocks.erase(static_cast<const char*>(p)) != 1) return CUDA_ERROR_INVALID_VALUE;
     std::free(p);
     return CUDA_SUCCESS;
 }
@@ -276,6 +337,15 @@ CUresult cuMemcpyHtoDAsync(CUdeviceptr dstDevice, const void* srcHost, size_t By
     if (CUresult r = ready()) return r;
     if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
     if (!inside(dstDevice, ByteCount) || srcHost == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    if (pinned(srcHost, ByteCount)) {
+        // read when it runs: the caller must leave the buffer alone until it has synchronised
+        queues[hStream].push_back([=] {
+            std::memcpy((void*)dstDevice, srcHost, ByteCount);
+            return CUDA_SUCCESS;
+        });
+        return CUDA_SUCCESS;
+    }
+    drain(hStream);
     std::memcpy((void*)dstDevice, srcHost, ByteCount);
     return CUDA_SUCCESS;
 }
@@ -285,6 +355,15 @@ CUresult cuMemcpyDtoHAsync(void* dstHost, CUdeviceptr srcDevice, size_t ByteCoun
     if (CUresult r = ready()) return r;
     if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
     if (!inside(srcDevice, ByteCount) || dstHost == nullptr) return CUDA_ERROR_INVALID_VALUE;
+    if (pinned(dstHost, ByteCount)) {
+        // the data arrives when it runs: the caller must synchronise before reading
+        queues[hStream].push_back([=] {
+            std::memcpy(dstHost, (const void*)srcDevice, ByteCount);
+            return CUDA_SUCCESS;
+        });
+        return CUDA_SUCCESS;
+    }
+    drain(hStream);
     std::memcpy(dstHost, (const void*)srcDevice, ByteCount);
     return CUDA_SUCCESS;
 }
@@ -294,7 +373,10 @@ CUresult cuMemcpyDtoDAsync(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t 
     if (CUresult r = ready()) return r;
     if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
     if (!inside(dstDevice, ByteCount) || !inside(srcDevice, ByteCount)) return CUDA_ERROR_INVALID_VALUE;
-    std::memmove((void*)dstDevice, (const void*)srcDevice, ByteCount);
+    queues[hStream].push_back([=] {
+        std::memmove((void*)dstDevice, (const void*)srcDevice, ByteCount);
+        return CUDA_SUCCESS;
+    });
     return CUDA_SUCCESS;
 }
 
@@ -303,8 +385,11 @@ CUresult cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUst
     if (CUresult r = ready()) return r;
     if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
     if ((dstDevice & 3) != 0 || !inside(dstDevice, N * 4)) return CUDA_ERROR_INVALID_VALUE;
-    unsigned int* p = (unsigned int*)dstDevice;
-    for (size_t i = 0; i < N; i++) p[i] = ui;
+    queues[hStream].push_back([=] {
+        unsigned int* p = (unsigned int*)dstDevice;
+        for (size_t i = 0; i < N; i++) p[i] = ui;
+        return CUDA_SUCCESS;
+    });
     return CUDA_SUCCESS;
 }
 
@@ -320,13 +405,18 @@ CUresult cuStreamCreate(CUstream* phStream, unsigned int Flags) {
 CUresult cuStreamSynchronize(CUstream hStream) {
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
-    return streamOk(hStream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    if (!streamOk(hStream)) return CUDA_ERROR_INVALID_HANDLE;
+    drain(hStream);
+    return takeFailure();
 }
 
 CUresult cuStreamDestroy(CUstream hStream) {
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
     if (streams.erase(hStream) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    // the work already queued still runs
+    drain(hStream);
+    queues.erase(hStream);
     delete hStream;
     return CUDA_SUCCESS;
 }
@@ -348,7 +438,9 @@ CUresult cuModuleLoadData(CUmodule* module, const void* image) {
 CUresult cuModuleUnload(CUmodule hmod) {
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
-    if (modules.erase(hmod) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    if (modules.count(hmod) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    drainAll();
+    modules.erase(hmod);
     for (auto it = functions.begin(); it != functions.end();) {
         if (it->first.first == hmod) {
             delete it->second;
@@ -383,16 +475,28 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDi
         extra != nullptr || kernelParams == nullptr) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    const int rc = adv_host_launch(f->name.c_str(), gridDimX, blockDimX, kernelParams);
-    if (rc == 0) {
+    // a launch the kernel cannot take is refused at once, as the driver refuses a bad configuration
+    const int check = adv_host_check(f->name.c_str(), gridDimX, blockDimX);
+    if (check != 0) {
+        std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s", adv_host_error());
+        return check == 2 ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_NOT_FOUND;
+    }
+    void** args = adv_host_capture(f->name.c_str(), kernelParams);
+    const std::string name = f->name;
+    queues[hStream].push_back([=] {
+        const int rc = adv_host_launch(name.c_str(), gridDimX, blockDimX, args);
+        adv_host_release(name.c_str(), args);
+        if (rc != 0) {
+            std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s", adv_host_error());
+            return CUDA_ERROR_LAUNCH_FAILED;
+        }
         const CUdeviceptr bad = overrun();
         if (bad == 0) return CUDA_SUCCESS;
         std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s wrote past the end of the block at 0x%llx",
-                      f->name.c_str(), (unsigned long long)bad);
+                      name.c_str(), (unsigned long long)bad);
         return CUDA_ERROR_LAUNCH_FAILED;
-    }
-    std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s", adv_host_error());
-    return rc == 2 ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_LAUNCH_FAILED;
+    });
+    return CUDA_SUCCESS;
 }
 
 CUresult cuEventCreate(CUevent* phEvent, unsigned int Flags) {
@@ -412,7 +516,10 @@ CUresult cuEventRecord(CUevent hEvent, CUstream hStream) {
 CUresult cuEventSynchronize(CUevent hEvent) {
     std::lock_guard<std::mutex> g(lock);
     if (CUresult r = ready()) return r;
-    return events.count(hEvent) == 1 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    if (events.count(hEvent) != 1) return CUDA_ERROR_INVALID_HANDLE;
+    // everything queued anywhere before the event is done when it is
+    drainAll();
+    return takeFailure();
 }
 
 CUresult cuEventElapsedTime(float* pMilliseconds, CUevent hStart, CUevent hEnd) {

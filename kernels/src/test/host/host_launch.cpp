@@ -69,15 +69,40 @@ struct Call<void (*)(A...)> {
     static void run(void** p) {
         unpack<F>(p, std::index_sequence_for<A...>{});
     }
+
+    static constexpr size_t count = sizeof...(A);
+    static_assert(((sizeof(std::decay_t<A>) <= 8) && ...), "a kernel parameter wider than 8 bytes");
+
+    // A copy of the argument values behind p, as a parameter array again (what the driver takes at
+    // launch time, so that the caller may reuse its buffers at once): one 8-byte slot per value,
+    // then the array of pointers to the slots, in one allocation.
+    static void** capture(void** p) {
+        const size_t sizes[] = {sizeof(std::decay_t<A>)..., 0};
+        char* buffer = static_cast<char*>(std::calloc(1, 16 * count + 8));
+        void** params = reinterpret_cast<void**>(buffer + 8 * count);
+        for (size_t i = 0; i < count; i++) {
+            std::memcpy(buffer + 8 * i, p[i], sizes[i]);
+            params[i] = buffer + 8 * i;
+        }
+        return params;
+    }
+
+    static void release(void** params) {
+        std::free(reinterpret_cast<char*>(params) - 8 * count);
+    }
 };
 
 struct Entry {
     const char* name;
     Trampoline call;
     bool barriers;  // the kernel calls __syncthreads
+    void** (*capture)(void**);
+    void (*release)(void**);
 };
 
-#define ADV_KERNEL(name, barriers) {#name, &Call<decltype(&name)>::run<&name>, barriers}
+#define ADV_KERNEL(name, barriers)                                                          \
+    {#name, &Call<decltype(&name)>::run<&name>, barriers, &Call<decltype(&name)>::capture, \
+     &Call<decltype(&name)>::release}
 
 const Entry kEntries[] = {
     ADV_KERNEL(fill_f32, false),
@@ -214,20 +239,43 @@ extern "C" int adv_host_has(const char* name) {
     return 0;
 }
 
+namespace {
+const Entry* find(const char* name) {
+    for (const Entry& e : kEntries) {
+        if (std::strcmp(e.name, name) == 0) return &e;
+    }
+    return nullptr;
+}
+}  // namespace
+
+/** What adv_host_launch would refuse before running anything: 0, 1 (unknown kernel) or 2 (bad shape). */
+extern "C" int adv_host_check(const char* name, unsigned grid, unsigned block) {
+    if (find(name) == nullptr) return fail(1, "no kernel named %s (grid %u, block %u)", name, grid, block);
+    if (grid == 0 || block == 0 || block > kMaxThreads) {
+        return fail(2, "%s: launch of %u blocks of %u threads is invalid", name, grid, block);
+    }
+    return 0;
+}
+
+/** A copy of kernel `name`'s argument values (see Call::capture), or NULL for an unknown kernel. */
+extern "C" void** adv_host_capture(const char* name, void** params) {
+    const Entry* e = find(name);
+    return e == nullptr ? nullptr : e->capture(params);
+}
+
+extern "C" void adv_host_release(const char* name, void** captured) {
+    const Entry* e = find(name);
+    if (e != nullptr && captured != nullptr) e->release(captured);
+}
+
 /**
  * Runs kernel `name` over `grid` blocks of `block` threads. Returns 0; 1 for an unknown kernel;
  * 2 for a bad launch shape; 3 when a kernel not marked as using barriers called __syncthreads;
  * 4 for barrier divergence.
  */
 extern "C" int adv_host_launch(const char* name, unsigned grid, unsigned block, void** params) {
-    const Entry* entry = nullptr;
-    for (const Entry& e : kEntries) {
-        if (std::strcmp(e.name, name) == 0) entry = &e;
-    }
-    if (entry == nullptr) return fail(1, "no kernel named %s (grid %u, block %u)", name, grid, block);
-    if (grid == 0 || block == 0 || block > kMaxThreads) {
-        return fail(2, "%s: launch of %u blocks of %u threads is invalid", name, grid, block);
-    }
+    if (int rc = adv_host_check(name, grid, block)) return rc;
+    const Entry* entry = find(name);
     gridDim = adv_uint3{grid, 1, 1};
     blockDim = adv_uint3{block, 1, 1};
     running = entry->call;

@@ -99,29 +99,35 @@ class CudaDriverOnFakeTest {
         MemorySegment module = KernelModule.load(driver, KernelModule.imageFor(9, 0));
         MemorySegment ptxModule = KernelModule.load(driver, KernelModule.imageFor(10, 0));
         long x = driver.memAlloc(4 * 300);
+        MemorySegment host = driver.memAllocHost(1200);
         try {
             MemorySegment fill = driver.moduleGetFunction(module, "fill_f32");
             CudaException missing = assertThrows(CudaException.class, () -> driver.moduleGetFunction(module, "no_such_kernel"));
             assertTrue(missing.getMessage().contains("CUDA_ERROR_NOT_FOUND"), missing.getMessage());
             KernelArgs args = new KernelArgs().reset().ptr(x).f32(7.25f).i64(300);
             driver.launch("fill_f32", fill, 2, 256, MemorySegment.NULL, args);
+            // the driver took the arguments at launch: changing them now must not change the queued kernel
+            args.reset().ptr(x).f32(-1f).i64(1);
+            CudaException tooWide = assertThrows(CudaException.class,
+                    () -> driver.launch("fill_f32", fill, 1, 1024, MemorySegment.NULL, args));
+            assertTrue(tooWide.getMessage().contains("CUDA_ERROR_INVALID_VALUE"), tooWide.getMessage());
+            driver.memcpyDtoHAsync(host, x, 1200, MemorySegment.NULL);
+            driver.streamSynchronize(MemorySegment.NULL);
+            float[] back = new float[300];
+            MemorySegment.copy(host, 0, MemorySegment.ofArray(back), 0, 1200);
+            for (float v : back) assertEquals(7.25f, v);
+
+            // a kernel that writes past the end of its block fails where the caller synchronises
             long small = driver.memAlloc(64);
             KernelArgs past = new KernelArgs().reset().ptr(small).f32(1f).i64(20); // 80 bytes into 64
-            CudaException overrun = assertThrows(CudaException.class, () -> driver.launch("fill_f32", fill, 1, 256, MemorySegment.NULL, past));
+            driver.launch("fill_f32", fill, 1, 256, MemorySegment.NULL, past);
+            CudaException overrun = assertThrows(CudaException.class, () -> driver.streamSynchronize(MemorySegment.NULL));
             assertTrue(overrun.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED") && overrun.getMessage().contains("past the end"),
                     overrun.getMessage());
             // the block is still released, with the fault reported
             CudaException atFree = assertThrows(CudaException.class, () -> driver.memFree(small));
             assertTrue(atFree.getMessage().contains("CUDA_ERROR_ILLEGAL_ADDRESS"), atFree.getMessage());
-            CudaException tooWide = assertThrows(CudaException.class,
-                    () -> driver.launch("fill_f32", fill, 1, 1024, MemorySegment.NULL, args));
-            assertTrue(tooWide.getMessage().contains("CUDA_ERROR_INVALID_VALUE"), tooWide.getMessage());
-            float[] back = new float[300];
-            MemorySegment host = driver.memAllocHost(1200);
-            driver.memcpyDtoHAsync(host, x, 1200, MemorySegment.NULL);
-            MemorySegment.copy(host, 0, MemorySegment.ofArray(back), 0, 1200);
-            driver.memFreeHost(host);
-            for (float v : back) assertEquals(7.25f, v);
+
             MemorySegment e0 = driver.eventCreate(), e1 = driver.eventCreate();
             driver.eventRecord(e0, MemorySegment.NULL);
             driver.eventRecord(e1, MemorySegment.NULL);
@@ -130,8 +136,39 @@ class CudaDriverOnFakeTest {
             driver.eventDestroy(e1);
         } finally {
             driver.memFree(x);
+            driver.memFreeHost(host);
             driver.moduleUnload(module);
             driver.moduleUnload(ptxModule);
+        }
+    }
+
+    /** Work queued on a stream runs when the caller synchronises, as on a GPU: a result read before is stale. */
+    @Test
+    void queuedWorkRunsAtTheSynchronisation() {
+        MemorySegment stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
+        long dev = driver.memAlloc(16);
+        MemorySegment host = driver.memAllocHost(16);
+        try {
+            host.fill((byte) 0);
+            driver.memsetD32Async(dev, Float.floatToRawIntBits(3f), 4, stream);
+            driver.memcpyDtoHAsync(host, dev, 16, stream);
+            assertEquals(0f, host.getAtIndex(JAVA_FLOAT, 0), "read before synchronising");
+            driver.streamSynchronize(stream);
+            assertEquals(3f, host.getAtIndex(JAVA_FLOAT, 3), "read after synchronising");
+            // a copy from pageable memory is staged at once, after the stream's queued work
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                MemorySegment pageable = a.allocateFrom(JAVA_FLOAT, 1f, 2f, 3f, 4f);
+                driver.memsetD32Async(dev, 0, 4, stream);
+                driver.memcpyHtoDAsync(dev, pageable, 16, stream);
+                assertEquals(0L, FakeCudaDriver.state().queuedOperations(), "the fill ran before the staged copy");
+                driver.memcpyDtoHAsync(host, dev, 16, stream);
+                driver.streamSynchronize(stream);
+                assertEquals(4f, host.getAtIndex(JAVA_FLOAT, 3));
+            }
+        } finally {
+            driver.memFree(dev);
+            driver.memFreeHost(host);
+            driver.streamDestroy(stream);
         }
     }
 

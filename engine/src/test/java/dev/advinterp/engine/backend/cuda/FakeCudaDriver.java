@@ -98,16 +98,17 @@ public final class FakeCudaDriver {
     }
 
     /** What the fake driver holds now. */
-    public record State(long blocks, long bytes, long streams, long modules, long events, long contextRefs, long hostBlocks) {
+    public record State(long blocks, long bytes, long streams, long modules, long events, long contextRefs, long hostBlocks,
+                        long queuedOperations) {
     }
 
     public static State state() {
         library();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(JAVA_LONG, 7);
+            MemorySegment out = a.allocate(JAVA_LONG, 8);
             state.invokeExact(out);
             long[] v = out.toArray(JAVA_LONG);
-            return new State(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+            return new State(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
         } catch (Throwable t) {
             throw NativeLibrary.rethrow("adv_fake_cuda_state", t);
         }
