@@ -1,5 +1,6 @@
 // A stand-in for libcublas with the seven calls the engine binds, for running the CUDA backend's
-// GEMM path on the CPU together with fake_driver.cpp. The prototypes are cuBLAS's (cublas_api.h of
+// GEMM path on the CPU together with fake_driver.cpp, into whose library it is built (its SGEMM is
+// queued on the handle's stream of that driver). The prototypes are cuBLAS's (cublas_api.h of
 // cuBLAS 12 and 13; the header is not on the development machine, so they are written out here
 // from the documented API). cublasSgemm_v2 is a column-major reference GEMM with float64
 // accumulation that keeps cuBLAS's rules: leading dimensions at least the stored rows (else
@@ -11,6 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <set>
 
 extern "C" {
@@ -32,7 +34,13 @@ enum { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1 };
 enum { CUBLAS_DEFAULT_MATH = 0, CUBLAS_PEDANTIC_MATH = 2 };
 }
 
+// fake_driver.cpp, built into the same library: queues work on one of its streams, so that the
+// SGEMM runs in order with the kernels and copies queued before and after it.
+void adv_fake_enqueue(CUstream_st* s, std::function<int()> op);
+
 namespace {
+void gemm(int transa, int transb, int m, int n, int k, float a, const float* A, int lda, const float* B, int ldb, float b,
+          float* C, int ldc);
 std::set<cublasHandle_t> handles;
 long long gemmCalls = 0;
 }
@@ -101,7 +109,20 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, int transa, int transb, int
     }
     if (handle->stream == nullptr) return CUBLAS_STATUS_NOT_SUPPORTED;
     gemmCalls++;
+    // alpha and beta are host scalars, read at the call; the product runs in stream order
     const float a = *alpha, b = *beta;
+    adv_fake_enqueue(static_cast<CUstream_st*>(handle->stream), [=] {
+        gemm(transa, transb, m, n, k, a, A, lda, B, ldb, b, C, ldc);
+        return 0;
+    });
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+}  // extern "C"
+
+namespace {
+void gemm(int transa, int transb, int m, int n, int k, float a, const float* A, int lda, const float* B, int ldb, float b,
+          float* C, int ldc) {
     for (int j = 0; j < n; j++) {
         for (int i = 0; i < m; i++) {
             double acc = 0.0;
@@ -114,7 +135,5 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, int transa, int transb, int
             c = b == 0.0f ? (float)(a * acc) : (float)(a * acc + (double)b * (double)c);
         }
     }
-    return CUBLAS_STATUS_SUCCESS;
 }
-
-}  // extern "C"
+}  // namespace

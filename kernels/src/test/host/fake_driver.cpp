@@ -16,6 +16,9 @@
 // GPU. Launch arguments are copied when queued, as the driver does; a kernel that fails while it
 // runs is reported by the synchronising call, as a fault on a GPU is.
 //
+// A failure of queued work is reported once, by the next call that synchronises (explicitly or
+// implicitly); a real fault would also leave the context unusable, which is not modelled.
+//
 // It checks what the real driver would refuse, and fails with the driver's error codes: a call
 // before cuInit, without a current context on the calling thread, with a range outside the
 // allocated blocks, with a destroyed stream, an unknown kernel name, a function whose module was
@@ -104,6 +107,16 @@ CUresult takeFailure() {
     pendingFailure = CUDA_SUCCESS;
     return r;
 }
+
+}  // namespace
+
+// For fake_cublas.cpp, built into the same library: queues work on a stream of this driver.
+void adv_fake_enqueue(CUstream s, std::function<int()> op) {
+    std::lock_guard<std::mutex> g(lock);
+    queues[s].push_back([op] { return op() == 0 ? CUDA_SUCCESS : CUDA_ERROR_LAUNCH_FAILED; });
+}
+
+namespace {
 
 size_t queuedOps() {
     size_t n = 0;
@@ -302,7 +315,8 @@ CUresult cuMemFree(CUdeviceptr dptr) {
     blocks.erase(it);
     std::free((void*)dptr);
     // released either way; a broken guard is reported as the fault it would have been
-    return overwritten ? CUDA_ERROR_ILLEGAL_ADDRESS : CUDA_SUCCESS;
+    if (overwritten) return CUDA_ERROR_ILLEGAL_ADDRESS;
+    return takeFailure();
 }
 
 CUresult cuMemAllocHost(void** pp, size_t bytesize) {
@@ -321,7 +335,7 @@ CUresult cuMemFreeHost(void* p) {
     drainAll();
     if (hostBlocks.erase(static_cast<const char*>(p)) != 1) return CUDA_ERROR_INVALID_VALUE;
     std::free(p);
-    return CUDA_SUCCESS;
+    return takeFailure();
 }
 
 CUresult cuMemGetInfo(size_t* free, size_t* total) {
@@ -347,7 +361,7 @@ CUresult cuMemcpyHtoDAsync(CUdeviceptr dstDevice, const void* srcHost, size_t By
     }
     drain(hStream);
     std::memcpy((void*)dstDevice, srcHost, ByteCount);
-    return CUDA_SUCCESS;
+    return takeFailure();
 }
 
 CUresult cuMemcpyDtoHAsync(void* dstHost, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream) {
@@ -365,7 +379,7 @@ CUresult cuMemcpyDtoHAsync(void* dstHost, CUdeviceptr srcDevice, size_t ByteCoun
     }
     drain(hStream);
     std::memcpy(dstHost, (const void*)srcDevice, ByteCount);
-    return CUDA_SUCCESS;
+    return takeFailure();
 }
 
 CUresult cuMemcpyDtoDAsync(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream) {
@@ -418,7 +432,7 @@ CUresult cuStreamDestroy(CUstream hStream) {
     drain(hStream);
     queues.erase(hStream);
     delete hStream;
-    return CUDA_SUCCESS;
+    return takeFailure();
 }
 
 CUresult cuModuleLoadData(CUmodule* module, const void* image) {
@@ -450,7 +464,7 @@ CUresult cuModuleUnload(CUmodule hmod) {
         }
     }
     delete hmod;
-    return CUDA_SUCCESS;
+    return takeFailure();
 }
 
 CUresult cuModuleGetFunction(CUfunction* hfunc, CUmodule hmod, const char* name) {
@@ -486,14 +500,18 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDi
     queues[hStream].push_back([=] {
         const int rc = adv_host_launch(name.c_str(), gridDimX, blockDimX, args);
         adv_host_release(name.c_str(), args);
+        // the message describes the first failure since the last report, not a later victim of it
+        const bool first = pendingFailure == CUDA_SUCCESS;
         if (rc != 0) {
-            std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s", adv_host_error());
+            if (first) std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s", adv_host_error());
             return CUDA_ERROR_LAUNCH_FAILED;
         }
         const CUdeviceptr bad = overrun();
         if (bad == 0) return CUDA_SUCCESS;
-        std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s wrote past the end of the block at 0x%llx",
-                      name.c_str(), (unsigned long long)bad);
+        if (first) {
+            std::snprintf(lastLaunchError, sizeof lastLaunchError, "%s wrote past the end of the block at 0x%llx",
+                          name.c_str(), (unsigned long long)bad);
+        }
         return CUDA_ERROR_LAUNCH_FAILED;
     });
     return CUDA_SUCCESS;

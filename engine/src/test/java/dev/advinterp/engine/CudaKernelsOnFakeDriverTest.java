@@ -105,4 +105,18 @@ class CudaKernelsOnFakeDriverTest extends CudaConformanceCases {
             assertEquals(20.0, gpu.sum(x));
         }
     }
+
+    /** GEMM runs in stream order: a fill queued before it has happened, with beta 0 the NaNs are not read. */
+    @Test
+    void gemmRunsInOrderWithTheKernelsQueuedBeforeIt() {
+        try (Scope s = Scope.open()) {
+            Tensor a = Tensor.empty(gpu, Shape.of(2, 3), "a"), b = Tensor.empty(gpu, Shape.of(3, 2), "b");
+            Tensor c = Tensor.empty(gpu, Shape.of(2, 2), "c");
+            gpu.fill(a, 1f);
+            gpu.fill(b, 2f);
+            gpu.fill(c, Float.NaN);
+            gpu.gemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2);
+            assertArrayEquals(new float[]{6f, 6f, 6f, 6f}, c.toArray());
+        }
+    }
 }

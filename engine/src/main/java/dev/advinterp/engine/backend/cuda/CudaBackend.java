@@ -272,24 +272,53 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return description;
     }
 
+    /**
+     * Waits for the stream, then releases everything: descriptors, memory, the library handles,
+     * the staging buffer, the stream, the kernels and the context. Each step is tried even when an
+     * earlier one failed (a GPU fault reported by the wait, say), so that the context is always
+     * given back; the first failure is thrown, the others suppressed in it.
+     */
     @Override
     public void close() {
         if (closed) return;
-        bindThread();
-        rt.synchronize();
         closed = true;
-        for (ConvPlan p : convPlans.values()) p.destroy(cudnn);
-        for (PoolPlan p : poolPlans.values()) p.destroy(cudnn);
-        for (BnPlan p : bnPlans.values()) p.destroy(cudnn);
+        RuntimeException first = null;
+        Runnable[] steps = {
+                this::bindThread,
+                rt::synchronize,
+                () -> {
+                    for (ConvPlan p : convPlans.values()) p.destroy(cudnn);
+                    for (PoolPlan p : poolPlans.values()) p.destroy(cudnn);
+                    for (BnPlan p : bnPlans.values()) p.destroy(cudnn);
+                },
+                () -> {
+                    for (Scratch s : List.of(workspace, poolOutput, partials, result, rowBuffer, labelBuffer, boundsBuffer)) {
+                        s.release();
+                    }
+                },
+                allocator::close,
+                () -> {
+                    if (cudnn != null) cudnn.close();
+                },
+                () -> {
+                    if (cublas != null) cublas.close();
+                },
+                () -> {
+                    if (staging != null) rt.freeHost(staging);
+                },
+                rt::close};
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
         convPlans.clear();
         poolPlans.clear();
         bnPlans.clear();
-        for (Scratch s : List.of(workspace, poolOutput, partials, result, rowBuffer, labelBuffer, boundsBuffer)) s.release();
-        allocator.close();
-        if (cudnn != null) cudnn.close();
-        if (cublas != null) cublas.close();
-        if (staging != null) rt.freeHost(staging);
-        rt.close();
+        if (first != null) throw first;
     }
 
     // ------------------------------------------------------------------ memory

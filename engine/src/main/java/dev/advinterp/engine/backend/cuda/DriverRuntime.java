@@ -124,17 +124,19 @@ final class DriverRuntime implements DeviceRuntime {
         return description;
     }
 
-    /** Each release is tried even when an earlier one fails; the first failure is thrown. */
+    /** Each release is tried even when an earlier one fails; the first failure is thrown, the others suppressed in it. */
     @Override
     public void close() {
-        try {
-            driver.moduleUnload(module);
-        } finally {
+        RuntimeException first = null;
+        for (Runnable release : new Runnable[]{() -> driver.moduleUnload(module), () -> driver.streamDestroy(stream),
+                () -> driver.releasePrimaryContext(device)}) {
             try {
-                driver.streamDestroy(stream);
-            } finally {
-                driver.releasePrimaryContext(device);
+                release.run();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
             }
         }
+        if (first != null) throw first;
     }
 }

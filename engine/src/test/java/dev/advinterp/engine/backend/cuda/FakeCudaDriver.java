@@ -18,8 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * kernels/src/test/host/fake_driver.cpp built as a stand-in for libcuda.so.1: the driver API calls the
  * engine binds, compiled against CUDA's own cuda.h, on host memory, with kernel launches run on
- * the CPU; and fake_cublas.cpp as a stand-in for libcublas whose SGEMM is a column-major
- * reference. Both get file names of their own, so nothing that looks for the real libraries by
+ * the CPU; and, in the same library, fake_cublas.cpp as a stand-in for libcublas whose SGEMM is a
+ * column-major reference queued on the driver's stream. The library gets a file name of its own, so nothing that looks for the real libraries by
  * name can load them. Opening {@link CudaDriver} and {@link DriverRuntime} on it runs the real bindings
  * (every FFM call, its argument order and widths, out-parameters, error codes and names) and the
  * backend's use of them without a GPU. Needs g++ and cuda.h (the CUDA toolkit's include folder).
@@ -51,18 +51,16 @@ public final class FakeCudaDriver {
             // library with soname libcuda.so.1 is loaded, dlopen("libcuda.so.1") anywhere in the
             // process (the probe, real cuBLAS or cuDNN in a later test) would get it.
             Path out = Path.of("target", "kernels-host", "fake-driver", "libadvinterp_fake_cuda.so").toAbsolutePath();
-            unavailable = HostKernelRuntime.compile(out, List.of("host_launch.cpp", "fake_driver.cpp"),
-                    List.of("-I" + include.get()));
-            Path blasOut = out.resolveSibling("libadvinterp_fake_cublas.so");
-            if (unavailable.isEmpty()) unavailable = HostKernelRuntime.compile(blasOut, List.of("fake_cublas.cpp"), List.of());
+            // one library for both: the cuBLAS stand-in queues its SGEMM on the driver's streams
+            unavailable = HostKernelRuntime.compile(out, List.of("host_launch.cpp", "fake_driver.cpp", "fake_cublas.cpp"),
+                    List.of("-I" + include.get(), "-Wl,--no-undefined"));
             if (unavailable.isEmpty()) {
                 library = out;
-                cublasLibrary = blasOut;
+                cublasLibrary = out;
                 SymbolLookup lib = SymbolLookup.libraryLookup(out, Arena.global());
                 state = Linker.nativeLinker().downcallHandle(lib.find("adv_fake_cuda_state").orElseThrow(),
                         FunctionDescriptor.ofVoid(ADDRESS));
-                SymbolLookup blas = SymbolLookup.libraryLookup(blasOut, Arena.global());
-                blasState = Linker.nativeLinker().downcallHandle(blas.find("adv_fake_cublas_state").orElseThrow(),
+                blasState = Linker.nativeLinker().downcallHandle(lib.find("adv_fake_cublas_state").orElseThrow(),
                         FunctionDescriptor.ofVoid(ADDRESS));
             }
         }
