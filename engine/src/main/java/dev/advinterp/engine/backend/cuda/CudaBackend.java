@@ -116,14 +116,14 @@ public final class CudaBackend implements Backend, AutoCloseable {
         } catch (RuntimeException | LinkageError e) {
             // each release is tried even when an earlier one fails: the context above all, or a
             // later open would find the device in use
-            for (AutoCloseable c : new AutoCloseable[]{dnn, blas, rt::close}) {
-                if (c == null) continue;
-                try {
-                    c.close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
+            Cudnn madeDnn = dnn;
+            Cublas madeBlas = blas;
+            RuntimeException failure = Releases.runAll(() -> {
+                if (madeDnn != null) madeDnn.close();
+            }, () -> {
+                if (madeBlas != null) madeBlas.close();
+            }, rt::close);
+            if (failure != null) e.addSuppressed(failure);
             throw e;
         }
     }
@@ -282,8 +282,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        RuntimeException first = null;
-        Runnable[] steps = {
+        RuntimeException failure = Releases.runAll(
                 this::bindThread,
                 rt::synchronize,
                 () -> {
@@ -306,19 +305,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
                 () -> {
                     if (staging != null) rt.freeHost(staging);
                 },
-                rt::close};
-        for (Runnable step : steps) {
-            try {
-                step.run();
-            } catch (RuntimeException e) {
-                if (first == null) first = e;
-                else first.addSuppressed(e);
-            }
-        }
+                rt::close);
         convPlans.clear();
         poolPlans.clear();
         bnPlans.clear();
-        if (first != null) throw first;
+        if (failure != null) throw failure;
     }
 
     // ------------------------------------------------------------------ memory

@@ -127,16 +127,8 @@ final class DriverRuntime implements DeviceRuntime {
     /** Each release is tried even when an earlier one fails; the first failure is thrown, the others suppressed in it. */
     @Override
     public void close() {
-        RuntimeException first = null;
-        for (Runnable release : new Runnable[]{() -> driver.moduleUnload(module), () -> driver.streamDestroy(stream),
-                () -> driver.releasePrimaryContext(device)}) {
-            try {
-                release.run();
-            } catch (RuntimeException e) {
-                if (first == null) first = e;
-                else first.addSuppressed(e);
-            }
-        }
-        if (first != null) throw first;
+        RuntimeException failure = Releases.runAll(() -> driver.moduleUnload(module), () -> driver.streamDestroy(stream),
+                () -> driver.releasePrimaryContext(device));
+        if (failure != null) throw failure;
     }
 }
