@@ -1,7 +1,12 @@
-package dev.advinterp.nn.io;
+package dev.advinterp.engine.io;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -15,24 +20,37 @@ import java.util.concurrent.ThreadLocalRandom;
  * Replaces a file all at once: the content goes to a temporary file beside the target (same
  * folder, so same file system and the rename is atomic), is forced to disk, and is renamed over
  * the target; the folder is then forced so the rename itself survives a power cut. A failure at
- * any point removes the temporary file and leaves the target as it was.
+ * any point removes the temporary file and leaves the target as it was, so a reader never sees a
+ * half-written file under the target's name. Every file the project writes for a person or for a
+ * later run (weights, checkpoints, tables, figures, reports) goes through here.
+ *
+ * <p>Temporaries are named {@code .<target>.<hex>.tmp}: hidden, unique per writer, and
+ * recognisable, so that {@link #removeStaleTemporaries} can clear what a killed process left.
  */
-final class AtomicFile {
+public final class AtomicFile {
 
     /** Writes the whole content through the channel it is given. */
-    interface Content {
+    @FunctionalInterface
+    public interface Content {
         void writeTo(FileChannel channel) throws IOException;
+    }
+
+    /** Writes the whole content to a stream (buffered by the caller if it writes in small pieces). */
+    @FunctionalInterface
+    public interface StreamContent {
+        void writeTo(OutputStream out) throws IOException;
     }
 
     private AtomicFile() {
     }
 
-    static void write(Path file, Content content) throws IOException {
+    public static void write(Path file, Content content) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw new NoSuchFileException(file.toString(), null, "the folder to write it into does not exist");
         }
+        if (Files.isDirectory(target)) throw new IOException(file + ": is a folder, cannot be replaced by a file");
         Path tmp = temporaryBeside(target);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
@@ -50,16 +68,67 @@ final class AtomicFile {
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            if (e instanceof IOException io && !io.getMessage().contains(file.toString())) {
-                throw new IOException(file + ": could not be written (" + io + "); the previous file, if any, is unchanged", io);
+            if (e instanceof IOException io && (io.getMessage() == null || !io.getMessage().contains(file.toString()))) {
+                throw new IOException(file + ": could not be written (" + describe(io) + "); the previous file, if any, is unchanged", io);
             }
             throw e;
         }
         forceDirectory(dir);
     }
 
+    /** Writes through an output stream (buffered here). */
+    public static void writeStream(Path file, StreamContent content) throws IOException {
+        write(file, (FileChannel ch) -> {
+            OutputStream raw = Channels.newOutputStream(ch);
+            java.io.BufferedOutputStream out = new java.io.BufferedOutputStream(raw, 1 << 16);
+            content.writeTo(out);
+            out.flush();
+        });
+    }
+
+    public static void writeBytes(Path file, byte[] bytes) throws IOException {
+        write(file, (FileChannel ch) -> {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+        });
+    }
+
+    public static void writeString(Path file, CharSequence text) throws IOException {
+        writeBytes(file, text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Copies a stream into place (an extracted library, a downloaded file). */
+    public static void copy(InputStream in, Path file) throws IOException {
+        writeStream(file, in::transferTo);
+    }
+
+    /**
+     * Removes the temporaries that writers killed mid-write left in {@code dir} (not its
+     * sub-folders) and returns how many. Only call it on a folder no other live process writes
+     * to (a run folder under its lock): a live writer's temporary would be removed too.
+     */
+    public static int removeStaleTemporaries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return 0;
+        int removed = 0;
+        try (var entries = Files.newDirectoryStream(dir, ".*.tmp")) {
+            for (Path p : entries) {
+                if (p.getFileName().toString().matches("\\..+\\.[0-9a-f]+\\.tmp") && Files.isRegularFile(p)) {
+                    Files.deleteIfExists(p);
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        if (m != null && m.contains("No space left on device")) return "no space left on the device";
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
     private static Path temporaryBeside(Path target) throws IOException {
-        // Hidden and unique: a reader listing the folder never mistakes it for a checkpoint, and
+        // Hidden and unique: a reader listing the folder never mistakes it for a result, and
         // two writers of the same target never share one.
         for (int attempt = 0; attempt < 100; attempt++) {
             Path tmp = target.resolveSibling("." + target.getFileName() + "."

@@ -1,28 +1,45 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.io;
+
+import dev.advinterp.engine.io.AtomicFile;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.apache.commons.csv.QuoteMode;
 
 import java.io.IOException;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 
 /**
- * The CSV dialect NetDissect reads and writes (Python's csv module defaults): comma separated,
- * fields optionally in double quotes with "" for a quote, a header line naming the columns, blank
- * lines ignored. Rows keep the line they started on, so every complaint can name file and line.
+ * The project's CSV, on Apache Commons CSV, in the dialect NetDissect reads and writes (Python's
+ * csv module defaults): comma separated, fields in double quotes only where they must be, {@code ""}
+ * for a quote, a header line naming the columns, blank lines ignored, {@code \n} line ends. Rows
+ * keep the line they started on, so every complaint can name file and line.
  */
-final class Csv {
+public final class Csv {
 
-    record Row(Table table, int line, String[] fields) {
+    /** The dialect, for reading and writing alike. */
+    public static final CSVFormat FORMAT = CSVFormat.RFC4180.builder()
+            .setRecordSeparator("\n")
+            .setQuoteMode(QuoteMode.MINIMAL)
+            .setIgnoreEmptyLines(true)
+            .get();
 
-        String get(String column) {
+    public record Row(Table table, int line, String[] fields) {
+
+        public String get(String column) {
             return fields[table.column(column)];
         }
 
-        int integer(String column) {
+        public int integer(String column) {
             String v = get(column).strip();
             try {
                 return Integer.parseInt(v);
@@ -31,7 +48,16 @@ final class Csv {
             }
         }
 
-        double decimal(String column) {
+        public long longInteger(String column) {
+            String v = get(column).strip();
+            try {
+                return Long.parseLong(v);
+            } catch (NumberFormatException e) {
+                throw error(column + " '" + v + "' is not a whole number");
+            }
+        }
+
+        public double decimal(String column) {
             String v = get(column).strip();
             try {
                 if (v.isEmpty()) throw new NumberFormatException();
@@ -41,21 +67,21 @@ final class Csv {
             }
         }
 
-        IllegalArgumentException error(String what) {
+        public IllegalArgumentException error(String what) {
             return new IllegalArgumentException(table.file() + " line " + line + ": " + what);
         }
     }
 
-    record Table(Path file, List<String> header, List<Row> rows) {
+    public record Table(Path file, List<String> header, List<Row> rows) {
 
-        int column(String name) {
+        public int column(String name) {
             int i = header.indexOf(name);
             if (i < 0) throw new IllegalArgumentException(file + ": no column '" + name + "' in the header " + String.join(",", header));
             return i;
         }
 
         /** Fails unless every named column is in the header, so a wrong file is named before any row is read. */
-        Table require(String... columns) {
+        public Table require(String... columns) {
             for (String c : columns) {
                 if (!header.contains(c)) {
                     throw new IllegalArgumentException(file + " line 1: the header lacks the column '" + c + "' (it has "
@@ -70,7 +96,7 @@ final class Csv {
     }
 
     /** Reads a whole table; a missing file is reported by {@code missing} (what the folder must hold). */
-    static Table read(Path file, String missing) {
+    public static Table read(Path file, String missing) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -79,96 +105,89 @@ final class Csv {
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot be read (" + e.getMessage() + ")", e);
         }
+        return parse(file, text);
+    }
+
+    /** Parses {@code text} as the content of {@code file} (named in errors). */
+    public static Table parse(Path file, String text) {
         if (text.startsWith("\uFEFF")) text = text.substring(1);
-        List<Parsed> records = parse(file, text);
-        if (records.isEmpty()) throw new IllegalArgumentException(file + ": is empty, expected a header line");
-        List<String> header = new ArrayList<>();
-        for (String h : records.getFirst().fields) header.add(h.strip());
-        Table table = new Table(file, List.copyOf(header), new ArrayList<>());
-        for (int i = 1; i < records.size(); i++) {
-            Parsed p = records.get(i);
-            if (p.fields.length != header.size()) {
-                throw new IllegalArgumentException(file + " line " + p.line + ": " + p.fields.length + " fields, the header has "
-                        + header.size() + " (" + String.join(",", header) + "); quote fields that contain commas");
+        int[] lineStarts = lineStarts(text);
+        List<String> header = null;
+        List<Row> rows = new ArrayList<>();
+        Table table = null;
+        try (CSVParser parser = CSVParser.builder().setReader(new StringReader(text)).setFormat(FORMAT).get()) {
+            Iterator<CSVRecord> it = parser.iterator();
+            while (true) {
+                // The next record starts after the line breaks read so far (blank lines are skipped, so this is a lower bound
+                // used only when the record cannot be read at all).
+                long linesRead = parser.getCurrentLineNumber();
+                CSVRecord rec;
+                try {
+                    if (!it.hasNext()) break;
+                    rec = it.next();
+                } catch (UncheckedIOException | IllegalStateException e) {
+                    String why = String.valueOf(e.getMessage());
+                    throw new IllegalArgumentException(file + " line " + (linesRead + 1) + ": "
+                            + (why.contains("EOF") ? "a quoted field is not closed before the end of the file" : why), e);
+                }
+                // The record's position may be that of blank lines skipped before it.
+                int at = (int) rec.getCharacterPosition();
+                while (at < text.length() && (text.charAt(at) == '\n' || text.charAt(at) == '\r')) at++;
+                int line = lineOf(lineStarts, at);
+                String[] fields = rec.values();
+                if (header == null) {
+                    header = Arrays.stream(fields).map(String::strip).toList();
+                    table = new Table(file, header, rows);
+                    continue;
+                }
+                if (fields.length != header.size()) {
+                    throw new IllegalArgumentException(file + " line " + line + ": " + fields.length + " fields, the header has "
+                            + header.size() + " (" + String.join(",", header) + "); quote fields that contain commas");
+                }
+                rows.add(new Row(table, line, fields));
             }
-            table.rows().add(new Row(table, p.line, p.fields));
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot be parsed (" + e.getMessage() + ")", e);
         }
-        return new Table(file, table.header(), List.copyOf(table.rows()));
+        if (header == null) throw new IllegalArgumentException(file + ": is empty, expected a header line");
+        return new Table(file, header, List.copyOf(rows));
     }
 
-    private record Parsed(int line, String[] fields) {
+    private static int[] lineStarts(String text) {
+        int n = 1;
+        for (int i = 0; i < text.length(); i++) if (text.charAt(i) == '\n') n++;
+        int[] starts = new int[n];
+        int k = 1;
+        for (int i = 0; i < text.length(); i++) if (text.charAt(i) == '\n') starts[k++] = i + 1;
+        return starts;
     }
 
-    private static List<Parsed> parse(Path file, String text) {
-        List<Parsed> out = new ArrayList<>();
-        List<String> fields = new ArrayList<>();
-        StringBuilder field = new StringBuilder();
-        int line = 1, start = 1, i = 0, n = text.length();
-        boolean quoted = false, any = false;
-        while (i < n) {
-            char c = text.charAt(i);
-            if (quoted) {
-                if (c == '"') {
-                    if (i + 1 < n && text.charAt(i + 1) == '"') {
-                        field.append('"');
-                        i += 2;
-                        continue;
-                    }
-                    quoted = false;
-                } else {
-                    if (c == '\n') line++;
-                    field.append(c);
-                }
-                i++;
-                continue;
-            }
-            switch (c) {
-                case '"' -> {
-                    quoted = true;
-                    any = true;
-                }
-                case ',' -> {
-                    fields.add(field.toString());
-                    field.setLength(0);
-                    any = true;
-                }
-                case '\r' -> {
-                }
-                case '\n' -> {
-                    if (any || !field.isEmpty()) {
-                        fields.add(field.toString());
-                        out.add(new Parsed(start, fields.toArray(String[]::new)));
-                    }
-                    fields.clear();
-                    field.setLength(0);
-                    any = false;
-                    line++;
-                    start = line;
-                }
-                default -> field.append(c);
-            }
-            i++;
-        }
-        if (quoted) throw new IllegalArgumentException(file + " line " + start + ": a quoted field is not closed before the end of the file");
-        if (any || !field.isEmpty()) {
-            fields.add(field.toString());
-            out.add(new Parsed(start, fields.toArray(String[]::new)));
-        }
-        return out;
+    /** The 1-based line holding character {@code position}. */
+    private static int lineOf(int[] starts, long position) {
+        int i = Arrays.binarySearch(starts, (int) position);
+        return (i >= 0 ? i : -i - 2) + 1;
     }
 
-    /** One field as Python's csv writer would put it: quoted only when it must be. */
-    static String field(String value) {
-        if (value.indexOf(',') < 0 && value.indexOf('"') < 0 && value.indexOf('\n') < 0 && value.indexOf('\r') < 0) return value;
-        return '"' + value.replace("\"", "\"\"") + '"';
-    }
-
-    static String line(Object... values) {
+    /** One record as a line of text, ending with {@code \n}. */
+    public static String line(Object... values) {
         StringBuilder b = new StringBuilder();
-        for (int i = 0; i < values.length; i++) {
-            if (i > 0) b.append(',');
-            b.append(field(String.valueOf(values[i])));
+        try {
+            FORMAT.printRecord(b, values);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringBuilder does not fail
         }
-        return b.append('\n').toString();
+        return b.toString();
+    }
+
+    /** One record as a line of text, ending with {@code \n}. */
+    public static String line(List<?> values) {
+        return line(values.toArray());
+    }
+
+    /** Writes a whole table atomically: the header, then the rows. */
+    public static void write(Path file, List<String> header, Iterable<? extends List<?>> rows) throws IOException {
+        StringBuilder b = new StringBuilder(line(header));
+        for (List<?> r : rows) b.append(line(r));
+        AtomicFile.writeString(file, b);
     }
 }

@@ -1,5 +1,7 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.io.AtomicFile;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -11,7 +13,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -198,12 +199,8 @@ public final class OpenBlas implements Gemm {
         long size = url.openConnection().getContentLengthLong();
         if (Files.isRegularFile(target) && (size < 0 || Files.size(target) == size)) return;
         // Written beside the target and renamed: a concurrent or interrupted extraction never leaves a torn library.
-        Path tmp = Files.createTempFile(dir, name, ".part");
         try (InputStream in = url.openStream()) {
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
+            AtomicFile.copy(in, target);
         }
     }
 
