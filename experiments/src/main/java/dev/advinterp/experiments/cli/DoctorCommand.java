@@ -1,14 +1,14 @@
 package dev.advinterp.experiments.cli;
 
+import dev.advinterp.engine.Scope;
+import dev.advinterp.engine.Shape;
+import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cpu.OpenBlas;
 import dev.advinterp.engine.backend.cpu.Parallel;
 import dev.advinterp.engine.backend.cuda.CudaLibraries;
 import dev.advinterp.engine.backend.cuda.CudaProbe;
-import dev.advinterp.engine.Scope;
-import dev.advinterp.engine.Shape;
-import dev.advinterp.engine.Tensor;
 import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
