@@ -70,6 +70,14 @@ public final class ActivationRecorder {
                     }
                     for (int i = 0; i < b.n(); i++) {
                         if (index + i < start) continue;
+                        if (!b.readable(i)) {
+                            rows.add(Recording.Image.unreadable(index + i, b.labels()[i]));
+                            if (layer != null) {
+                                java.util.Arrays.fill(clean.max, i * units, (i + 1) * units, Float.NaN);
+                                java.util.Arrays.fill(attacked.max, i * units, (i + 1) * units, Float.NaN);
+                            }
+                            continue;
+                        }
                         rows.add(new Recording.Image(index + i, b.labels()[i], pc[i], pa[i]));
                         seen++;
                         if (pc[i].top1() == b.labels()[i]) correct++;
@@ -82,8 +90,8 @@ public final class ActivationRecorder {
                     advMax = java.util.Arrays.copyOfRange(advMax, skip * units, advMax.length);
                 }
                 recording.append(rows, realMax, advMax, units);
-                bar.step(rows.size(), String.format(Locale.ROOT, "top-1 clean %.1f%% adversarial %.1f%%", 100.0 * correct / seen,
-                        100.0 * advCorrect / seen));
+                bar.step(rows.size(), String.format(Locale.ROOT, "top-1 clean %.1f%% adversarial %.1f%%", 100.0 * correct / Math.max(1, seen),
+                        100.0 * advCorrect / Math.max(1, seen)));
                 index += b.n();
             }
         }

@@ -23,8 +23,9 @@ import java.util.Map;
  * <ul>
  *   <li>{@code images.csv}: per image, in dataset order, its label and the model's top-5 classes
  *       and probabilities on the clean image and on its adversarial version
- *       ({@code index,label,clean_top5,clean_probabilities,adversarial_top5,adversarial_probabilities},
- *       lists separated by {@code ;});</li>
+ *       ({@code index,label,clean_top5,clean_probabilities,adversarial_top5,adversarial_probabilities,status},
+ *       lists separated by {@code ;}); an image whose file could not be read has status
+ *       {@code unreadable}, empty predictions and NaN activations, and every measurement leaves it out;</li>
  *   <li>when a layer is recorded, {@code real.f32} and {@code adversarial.f32}: each unit's
  *       per-image spatial maximum ({@link SpatialMax}), little-endian float32, row-major
  *       [image, unit], and {@code layer.json} (the layer and its unit count).</li>
@@ -36,13 +37,23 @@ import java.util.Map;
 public final class Recording implements AutoCloseable {
     public static final String IMAGES = "images.csv", REAL = "real.f32", ADVERSARIAL = "adversarial.f32", LAYER = "layer.json";
     public static final List<String> HEADER = List.of("index", "label", "clean_top5", "clean_probabilities", "adversarial_top5",
-            "adversarial_probabilities");
+            "adversarial_probabilities", "status");
+    public static final String UNREADABLE = "unreadable";
 
-    /** One recorded image. */
+    /** One recorded image; the predictions are null for an image that could not be read. */
     public record Image(int index, int label, Prediction clean, Prediction adversarial) {
+        public static Image unreadable(int index, int label) {
+            return new Image(index, label, null, null);
+        }
+
+        public boolean readable() {
+            return clean != null;
+        }
+
         List<Object> fields() {
+            if (!readable()) return List.of(index, label, "", "", "", "", UNREADABLE);
             return List.of(index, label, clean.classesField(), clean.probabilitiesField(), adversarial.classesField(),
-                    adversarial.probabilitiesField());
+                    adversarial.probabilitiesField(), "ok");
         }
     }
 
@@ -54,6 +65,26 @@ public final class Recording implements AutoCloseable {
 
         public int[] labels() {
             return images.stream().mapToInt(Image::label).toArray();
+        }
+
+        public int unreadable() {
+            return (int) images.stream().filter(i -> !i.readable()).count();
+        }
+
+        /** The same without the images that could not be read (itself when every image was read). */
+        public Loaded readableOnly() {
+            if (unreadable() == 0) return this;
+            List<Image> kept = new ArrayList<>();
+            float[] r = real == null ? null : new float[(size() - unreadable()) * units], a = real == null ? null : new float[r.length];
+            for (Image im : images) {
+                if (!im.readable()) continue;
+                if (r != null) {
+                    System.arraycopy(real, im.index() * units, r, kept.size() * units, units);
+                    System.arraycopy(adversarial, im.index() * units, a, kept.size() * units, units);
+                }
+                kept.add(im);
+            }
+            return new Loaded(kept, layer, units, r, a);
         }
     }
 
@@ -205,6 +236,12 @@ public final class Recording implements AutoCloseable {
         for (Csv.Row r : t.rows()) {
             int index = r.integer("index");
             if (index != out.size()) throw r.error("index " + index + " out of order: expected " + out.size());
+            String status = r.get("status").strip();
+            if (status.equals(UNREADABLE)) {
+                out.add(Image.unreadable(index, r.integer("label")));
+                continue;
+            }
+            if (!status.equals("ok")) throw r.error("status '" + status + "' is neither ok nor " + UNREADABLE);
             try {
                 out.add(new Image(index, r.integer("label"), Prediction.parse(r.get("clean_top5"), r.get("clean_probabilities")),
                         Prediction.parse(r.get("adversarial_top5"), r.get("adversarial_probabilities"))));

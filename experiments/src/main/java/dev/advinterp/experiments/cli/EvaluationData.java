@@ -15,7 +15,7 @@ final class EvaluationData {
     @Option(names = "--data", required = true, description = "The dataset (its evaluation split): " + DataSources.HELP + ".")
     String spec;
 
-    @Option(names = "--limit", description = "Use only the first N images (0: all).")
+    @Option(names = "--limit", description = "Use only the first N images (0: all; maps: 128).")
     int limit;
 
     @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).")

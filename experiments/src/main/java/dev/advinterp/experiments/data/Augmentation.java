@@ -35,7 +35,7 @@ public interface Augmentation {
                     }
                 }
             }
-            return new Sample(out, s.label(), c, h, w);
+            return new Sample(out, s.label(), c, h, w, s.unreadable());
         };
     }
 
@@ -48,7 +48,7 @@ public interface Augmentation {
             for (int row = 0; row < c * h; row++) {
                 for (int x = 0; x < w; x++) out[row * w + x] = in[row * w + (w - 1 - x)];
             }
-            return new Sample(out, s.label(), c, h, w);
+            return new Sample(out, s.label(), c, h, w, s.unreadable());
         };
     }
 

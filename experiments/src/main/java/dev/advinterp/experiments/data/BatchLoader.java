@@ -192,14 +192,15 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
             int c = data.channels(), h = data.height(), w = data.width();
             float[] images = new float[n * c * h * w];
             int[] labels = new int[n];
+            String[] unreadable = new String[n];
             int slices = Math.min(n, workerCount);
             List<CompletableFuture<Void>> parts = new ArrayList<>(slices);
             for (int s = 0; s < slices; s++) {
                 int from = start + (int) ((long) n * s / slices), to = start + (int) ((long) n * (s + 1) / slices);
-                parts.add(CompletableFuture.runAsync(() -> load(this, from, to, start, images, labels), workers));
+                parts.add(CompletableFuture.runAsync(() -> load(this, from, to, start, images, labels, unreadable), workers));
             }
             return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
-                    .thenApply(v -> new Batch(images, labels, n, c, h, w));
+                    .thenApply(v -> new Batch(images, labels, n, c, h, w, java.util.Arrays.stream(unreadable).allMatch(u -> u == null) ? null : unreadable));
         }
 
         void stop() {
@@ -215,7 +216,7 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
     }
 
     /** Loads samples {@code order[from..to)} of the feed's epoch into their places in the batch that starts at {@code start}. */
-    private void load(Feed feed, int from, int to, int start, float[] images, int[] labels) {
+    private void load(Feed feed, int from, int to, int start, float[] images, int[] labels, String[] unreadable) {
         int c = data.channels(), h = data.height(), w = data.width(), per = c * h * w;
         for (int p = from; p < to && !feed.stopped; p++) {
             int idx = feed.order[p];
@@ -233,6 +234,7 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
             }
             System.arraycopy(s.image(), 0, images, (p - start) * per, per);
             labels[p - start] = s.label();
+            unreadable[p - start] = s.unreadable();
         }
     }
 

@@ -95,13 +95,22 @@ public final class DataSources {
     /** The first {@code limit} samples of a dataset (all when limit ≤ 0 or beyond its size). */
     public static Dataset limit(Dataset d, int limit) {
         if (limit <= 0 || limit >= d.size()) return d;
+        int[] first = new int[limit];
+        for (int i = 0; i < limit; i++) first[i] = i;
+        return subset(d, first, d.name() + "[:" + limit + "]");
+    }
+
+    /** The samples {@code indices} of a dataset, in that order, as a dataset of their own. */
+    public static Dataset subset(Dataset d, int[] indices, String name) {
+        for (int i : indices) if (i < 0 || i >= d.size()) throw new IndexOutOfBoundsException(i + " in " + d.name());
+        int[] idx = indices.clone();
         return new Dataset() {
             public String name() {
-                return d.name() + "[:" + limit + "]";
+                return name;
             }
 
             public int size() {
-                return limit;
+                return idx.length;
             }
 
             public List<String> classes() {
@@ -121,8 +130,8 @@ public final class DataSources {
             }
 
             public Sample get(int index, SplittableRandom random) {
-                if (index < 0 || index >= limit) throw new IndexOutOfBoundsException(index + " in " + name());
-                return d.get(index, random);
+                if (index < 0 || index >= idx.length) throw new IndexOutOfBoundsException(index + " in " + name());
+                return d.get(idx[index], random);
             }
 
             public long skipped() {

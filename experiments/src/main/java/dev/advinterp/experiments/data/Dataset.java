@@ -27,12 +27,15 @@ public interface Dataset {
 
     /**
      * Sample {@code index}. With a random generator (training), the dataset may apply its own
-     * random preprocessing (ImageNet's random-resized crop); with null (evaluation) it is
-     * deterministic (ImageNet's resize to 256 and centre crop to 224).
+     * random preprocessing (ImageNet's random-resized crop), and an image that cannot be read is
+     * replaced by the next readable one (warned about and counted: tolerable for training); with
+     * null (evaluation) it is deterministic (ImageNet's resize to 256 and centre crop to 224), and
+     * an image that cannot be read comes back as {@link Sample#unreadable}, so that no other image's
+     * result ever stands under its index.
      */
     Sample get(int index, SplittableRandom random);
 
-    /** Number of samples skipped as unreadable so far (a corrupt image is replaced, counted, and warned about). */
+    /** Number of distinct unreadable images met so far (warned about once each). */
     default long skipped() {
         return 0;
     }

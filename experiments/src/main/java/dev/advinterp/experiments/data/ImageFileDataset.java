@@ -98,14 +98,19 @@ abstract class ImageFileDataset implements Dataset {
         for (int step = 0; step < files.length; step++) {
             int i = (index + step) % files.length;
             if (unreadable.contains(i)) continue;
+            if (random == null && unreadable.contains(index)) {
+                return Sample.unreadable(labels[index], 3, transform.crop(), transform.crop(), file(index) + " cannot be read");
+            }
             RgbImage image;
             try {
                 image = RgbImage.read(file(i));
             } catch (IOException e) {
                 if (firstFailure == null) firstFailure = e;
                 if (unreadable.add(i)) {
-                    LOG.warning(name + ": skipping an unreadable image, replaced by the next readable one: " + e.getMessage());
+                    LOG.warning(name + ": skipping an unreadable image" + (random == null ? "" : ", replaced by the next readable one for training")
+                            + ": " + e.getMessage());
                 }
+                if (random == null) return Sample.unreadable(labels[i], 3, transform.crop(), transform.crop(), e.getMessage());
                 continue;
             }
             // The generator is untouched by failed reads, so a replacement is drawn exactly as the original would have been.

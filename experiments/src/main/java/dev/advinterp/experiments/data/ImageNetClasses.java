@@ -42,6 +42,15 @@ public final class ImageNetClasses {
         return WNIDS;
     }
 
+    /**
+     * A short readable name of a class for captions: the first lemma of an ImageNet-1k wnid
+     * ("n02123045" → "tabby"); any other name as it is.
+     */
+    public static String shortName(String wnid) {
+        int i = indexOf(wnid);
+        return i < 0 ? wnid : ALL.get(i).lemma();
+    }
+
     /** The label of {@code wnid}, or −1 if it is not one of the 1000 classes. */
     public static int indexOf(String wnid) {
         return INDEX.getOrDefault(wnid, -1);

@@ -45,17 +45,28 @@ import java.util.function.Consumer;
  */
 public final class AttackRun {
     public static final List<String> HEADER = List.of("index", "label", "target", "clean_prediction", "adversarial_prediction", "success",
-            "l2", "linf", "confidence");
+            "l2", "linf", "confidence", "status");
+    /** The status of a row whose image could not be read: its other fields are empty and it counts for nothing but itself. */
+    public static final String UNREADABLE = "unreadable";
     public static final String RESULTS = "results.csv", SUMMARY = "summary.json";
     /** The files an attack run writes into its folder (what --force replaces). */
     public static final List<String> OUTPUTS = List.of(RESULTS, SUMMARY, "adv_*.png");
 
-    /** One image's result; {@code target} is -1 for a non-targeted attack. Distances are in pixel units. */
+    /**
+     * One image's result; {@code target} is -1 for a non-targeted attack. Distances are in pixel
+     * units. An image that could not be read has a row of its own ({@code readable} false) and no
+     * result.
+     */
     public record Row(int index, int label, int target, int clean, int adversarial, boolean success, float l2, float linf,
-                      float confidence) {
+                      float confidence, boolean readable) {
+        static Row unreadable(int index, int label) {
+            return new Row(index, label, -1, -1, -1, false, Float.NaN, Float.NaN, Float.NaN, false);
+        }
+
         List<Object> fields() {
+            if (!readable) return List.of(index, label, "", "", "", "", "", "", "", UNREADABLE);
             return List.of(index, label, target < 0 ? "" : Integer.toString(target), clean, adversarial, success,
-                    String.format(Locale.ROOT, "%.4f", l2), String.format(Locale.ROOT, "%.4f", linf), String.format(Locale.ROOT, "%.6f", confidence));
+                    String.format(Locale.ROOT, "%.4f", l2), String.format(Locale.ROOT, "%.4f", linf), String.format(Locale.ROOT, "%.6f", confidence), "ok");
         }
 
         /** The attack's own verdict counts only for images the model got right when clean. */
@@ -65,14 +76,15 @@ public final class AttackRun {
     }
 
     /**
-     * @param images       images in the set
+     * @param images       images attacked (read)
      * @param cleanCorrect images classified correctly when clean: the ones the success rate is over
      * @param succeeded    of those, the ones the attack succeeded on
      * @param cleanErrors  images misclassified before any attack
      * @param rawSucceeded successes over all images (the attack's verdict, clean errors included)
+     * @param unreadable   images whose file could not be read: recorded, not attacked
      */
     public record Summary(String attack, String dataset, int images, int cleanCorrect, int succeeded, int cleanErrors, int rawSucceeded,
-                          double meanL2, double meanLinf) {
+                          double meanL2, double meanLinf, int unreadable) {
         public double successRate() {
             return cleanCorrect == 0 ? Double.NaN : (double) succeeded / cleanCorrect;
         }
@@ -90,12 +102,13 @@ public final class AttackRun {
             m.put("succeeded_all_images", rawSucceeded);
             m.put("mean_l2_pixels", meanL2);
             m.put("mean_linf_pixels", meanLinf);
+            m.put("unreadable", unreadable);
             return m;
         }
 
         public String describe() {
-            return String.format(Locale.ROOT, "success rate %.2f%% (%d of the %d images classified correctly when clean; %d clean errors not counted)",
-                    100 * successRate(), succeeded, cleanCorrect, cleanErrors);
+            return String.format(Locale.ROOT, "success rate %.2f%% (%d of the %d images classified correctly when clean; %d clean errors not counted%s)",
+                    100 * successRate(), succeeded, cleanCorrect, cleanErrors, unreadable == 0 ? "" : "; " + unreadable + " unreadable images left out");
         }
     }
 
@@ -172,11 +185,15 @@ public final class AttackRun {
             for (int i = 0; i < b.n(); i++) {
                 int id = index + i;
                 if (id < start) continue;
+                if (!b.readable(i)) {
+                    out.add(Row.unreadable(id, b.labels()[i]));
+                    continue;
+                }
                 if (adv != null) {
                     ImageCodec.writePng(folder.file(String.format("adv_%06d.png", id)), ImageCodec.fromChw(adv, i * per, b.c(), b.h(), b.w()));
                 }
                 out.add(new Row(id, b.labels()[i], spec.targeted() ? goal[i] : -1, clean[i], r.predicted()[i], r.success()[i],
-                        r.l2()[i], r.linf()[i], r.confidence()[i]));
+                        r.l2()[i], r.linf()[i], r.confidence()[i], true));
             }
         }
         return out;
@@ -198,21 +215,31 @@ public final class AttackRun {
         for (Csv.Row r : t.rows()) {
             int index = r.integer("index");
             if (index != rows.size()) throw r.error("index " + index + " out of order: expected " + rows.size());
+            String status = r.get("status").strip();
+            if (status.equals(UNREADABLE)) {
+                rows.add(Row.unreadable(index, r.integer("label")));
+                continue;
+            }
+            if (!status.equals("ok")) throw r.error("status '" + status + "' is neither ok nor " + UNREADABLE);
             String tg = r.get("target").strip(), success = r.get("success").strip();
             if (!success.equals("true") && !success.equals("false")) throw r.error("success '" + success + "' is neither true nor false");
             rows.add(new Row(index, r.integer("label"), tg.isEmpty() ? -1 : r.integer("target"), r.integer("clean_prediction"),
                     r.integer("adversarial_prediction"), success.equals("true"), (float) r.decimal("l2"), (float) r.decimal("linf"),
-                    (float) r.decimal("confidence")));
+                    (float) r.decimal("confidence"), true));
         }
         return rows;
     }
 
     /** Running counts for the summary. */
     private static final class Tally {
-        int images, cleanCorrect, succeeded, raw;
+        int images, cleanCorrect, succeeded, raw, unreadable;
         double l2, linf;
 
         void add(Row r) {
+            if (!r.readable()) {
+                unreadable++;
+                return;
+            }
             images++;
             if (r.success()) raw++;
             if (r.cleanCorrect()) {
@@ -225,7 +252,7 @@ public final class AttackRun {
 
         Summary summary(String attack, String dataset) {
             return new Summary(attack, dataset, images, cleanCorrect, succeeded, images - cleanCorrect, raw,
-                    images == 0 ? Double.NaN : l2 / images, images == 0 ? Double.NaN : linf / images);
+                    images == 0 ? Double.NaN : l2 / images, images == 0 ? Double.NaN : linf / images, unreadable);
         }
     }
 }

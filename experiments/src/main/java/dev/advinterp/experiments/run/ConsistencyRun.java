@@ -106,11 +106,11 @@ public final class ConsistencyRun {
             if (rec.done() > 0 && rec.done() < data.size() && out != null) out.printf("continuing the recording after %d images%n", rec.done());
             ActivationRecorder.record(model, data, s.attack(), layer, s.batch(), rec, out);
         }
-        Recording.Loaded loaded = Recording.load(folder.file(RECORD));
+        Recording.Loaded all = Recording.load(folder.file(RECORD)), loaded = all.readableOnly();
         ConsistencyMetric metric = new ConsistencyMetric(distances.similarity(s.sigma()), wnids.size(), s.rule(), s.minImages());
         List<UnitConsistency> units = metric.measure(loaded.labels(), loaded.real(), loaded.adversarial(), loaded.units());
         ConsistencySummary summary = ConsistencySummary.of(layer, units);
-        Accuracy accuracy = Accuracy.of(s.attack().build().name(), loaded.images());
+        Accuracy accuracy = Accuracy.of(s.attack().build().name(), all.images());
         write(folder, modelName, s, model, summary, accuracy, units);
         return new Result(summary, accuracy, units);
     }

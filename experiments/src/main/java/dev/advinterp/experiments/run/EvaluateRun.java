@@ -55,7 +55,9 @@ public final class EvaluateRun {
     /** The per-image predictions of a recording as a CSV: the label, then top-5 classes and probabilities, clean and adversarial. */
     public static void writePredictions(Path file, Path recordDir) throws IOException {
         List<Recording.Image> images = Recording.load(recordDir).images();
-        Csv.write(file, Recording.HEADER, images.stream().map(im -> List.<Object>of(im.index(), im.label(), im.clean().classesField(),
-                im.clean().probabilitiesField(), im.adversarial().classesField(), im.adversarial().probabilitiesField())).toList());
+        Csv.write(file, Recording.HEADER, images.stream().map(im -> im.readable()
+                ? List.<Object>of(im.index(), im.label(), im.clean().classesField(), im.clean().probabilitiesField(), im.adversarial().classesField(),
+                im.adversarial().probabilitiesField(), "ok")
+                : List.<Object>of(im.index(), im.label(), "", "", "", "", Recording.UNREADABLE)).toList());
     }
 }

@@ -115,10 +115,10 @@ class RecordingTest {
                 assertArrayEquals(Files.readAllBytes(whole.resolve(f)), Files.readAllBytes(cut.resolve(f)), f);
             }
             // a damaged row is named
-            Files.writeString(cut.resolve(Recording.IMAGES), String.join("\n", lines.subList(0, 3)) + "\n7,1,3,0.5,3,0.5\n");
+            Files.writeString(cut.resolve(Recording.IMAGES), String.join("\n", lines.subList(0, 3)) + "\n7,1,3,0.5,3,0.5,ok\n");
             var e = assertThrows(IllegalArgumentException.class, () -> Recording.open(cut, "relu"));
             assertTrue(e.getMessage().contains("images.csv line 4: index 7 out of order"), e.getMessage());
-            Files.writeString(cut.resolve(Recording.IMAGES), String.join("\n", lines.subList(0, 3)) + "\n2,1,3;x,0.5,3,0.5\n");
+            Files.writeString(cut.resolve(Recording.IMAGES), String.join("\n", lines.subList(0, 3)) + "\n2,1,3;x,0.5,3,0.5,ok\n");
             e = assertThrows(IllegalArgumentException.class, () -> Recording.open(cut, "relu"));
             assertTrue(e.getMessage().contains("images.csv line 4: malformed prediction"), e.getMessage());
         }

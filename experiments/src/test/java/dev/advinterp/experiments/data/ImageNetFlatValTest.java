@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,18 +50,25 @@ class ImageNetFlatValTest {
     }
 
     @Test
-    void aListedButAbsentFileIsReplacedAndCounted() throws IOException {
+    void aListedButAbsentFileIsMarkedForEvaluationReplacedForTrainingAndCounted() throws IOException {
         images();
         Path labels = labels("ILSVRC2012_val_00000001.JPEG 5\nILSVRC2012_val_00000009.JPEG 6\nILSVRC2012_val_00000002.JPEG 7\n");
         ImageNetFlatVal d = ImageNetFlatVal.open(root, labels);
-        // Sorted by name: 1 (label 5), 2 (label 7), then the absent 9, replaced by wrapping around to 1.
+        // Sorted by name: 1 (label 5), 2 (label 7), then the absent 9.
         assertEquals(3, d.size());
         assertEquals(0, d.skipped());
         Sample s = d.get(2, null);
-        assertEquals(5, s.label());
-        assertArrayEquals(d.get(0, null).image(), s.image());
+        assertFalse(s.readable(), "an evaluation never sees another image under index 2");
+        assertEquals(6, s.label(), "its own label");
+        assertTrue(s.unreadable().contains("ILSVRC2012_val_00000009.JPEG"), s.unreadable());
         assertEquals(1, d.skipped());
+        // for training, the next readable image stands in, wrapping around to 1
+        Sample t = d.get(2, new java.util.SplittableRandom(3));
+        assertTrue(t.readable());
+        assertEquals(5, t.label());
+        assertArrayEquals(d.get(0, new java.util.SplittableRandom(3)).image(), t.image());
         assertEquals(7, d.get(1, null).label());
+        assertEquals(1, d.skipped());
     }
 
     static void assertLineError(Path labels, int line, String... parts) {

@@ -17,6 +17,7 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -109,13 +110,13 @@ class ImageNetFolderTest {
     }
 
     @Test
-    void aCorruptImageIsReplacedByTheNextWithOneWarning() throws IOException {
+    void aCorruptImageIsMarkedForEvaluationAndReplacedByTheNextForTrainingWithOneWarning() throws IOException {
         layout();
         ImageNetFolder d = ImageNetFolder.open(root, "train");
         assertEquals(0, d.skipped());
         Sample s = d.get(3, null);
-        assertEquals(999, s.label(), "sample 3 is not replaced by sample 4");
-        assertArrayEquals(d.get(4, null).image(), s.image());
+        assertFalse(s.readable(), "an evaluation read of a corrupt file is marked, never another image under its index");
+        assertEquals(d.label(3), s.label());
         assertEquals(1, d.skipped());
         assertEquals(1, warnings.size(), warnings.toString());
         assertTrue(warnings.getFirst().contains(d.file(3).toString()) && warnings.getFirst().contains("imagenet/train"), warnings.getFirst());
@@ -126,14 +127,15 @@ class ImageNetFolderTest {
     }
 
     @Test
-    void aMissingFileIsReplacedWrappingAround() throws IOException {
+    void aMissingFileIsReplacedWrappingAroundForTraining() throws IOException {
         layout();
         ImageNetFolder d = ImageNetFolder.open(root, "train");
         Files.delete(d.file(4));
-        Sample s = d.get(4, null);
+        Sample s = d.get(4, new SplittableRandom(5));
         assertEquals(0, s.label());
-        assertArrayEquals(d.get(0, null).image(), s.image());
+        assertArrayEquals(d.get(0, new SplittableRandom(5)).image(), s.image());
         assertEquals(1, d.skipped());
+        assertFalse(d.get(4, null).readable());
         assertTrue(warnings.getFirst().contains(d.file(4).toString()), warnings.getFirst());
     }
 
@@ -143,7 +145,8 @@ class ImageNetFolderTest {
         Files.writeString(cls.resolve("x.JPEG"), "junk");
         Files.writeString(cls.resolve("y.JPEG"), "junk");
         ImageNetFolder d = ImageNetFolder.open(root, "val");
-        var e = assertThrows(IllegalStateException.class, () -> d.get(1, null));
+        assertFalse(d.get(1, null).readable(), "an evaluation gets the image marked");
+        var e = assertThrows(IllegalStateException.class, () -> d.get(1, new SplittableRandom(1)));
         assertTrue(e.getMessage().contains("none of the 2 images") && e.getMessage().contains("imagenet/val"), e.getMessage());
         assertEquals(2, d.skipped());
     }

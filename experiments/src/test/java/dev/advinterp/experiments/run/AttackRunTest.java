@@ -82,7 +82,7 @@ class AttackRunTest {
             e = assertThrows(IllegalArgumentException.class, () -> folder(cut, spec, false));
             assertTrue(e.getMessage().contains("--resume continues it"), e.getMessage());
 
-            Files.writeString(csv, String.join("\n", lines.subList(0, 4)) + "\n3,1,,1,1,maybe,0,0,0\n");
+            Files.writeString(csv, String.join("\n", lines.subList(0, 4)) + "\n3,1,,1,1,maybe,0,0,0,ok\n");
             try (RunFolder f = folder(cut, spec, true)) {
                 e = assertThrows(IllegalArgumentException.class, () -> AttackRun.run(m, data, spec, new AttackRun.Options(8, true), f, null, null));
                 assertTrue(e.getMessage().contains("results.csv line 5: success 'maybe'"), e.getMessage());
@@ -91,6 +91,45 @@ class AttackRunTest {
                 var busy = assertThrows(IllegalStateException.class, () -> folder(cut, spec, true));
                 assertTrue(busy.getMessage().contains("in use by another run"), busy.getMessage());
             }
+        }
+    }
+
+    /** A corrupt evaluation image used to be replaced by the next one, under its own index, moving the success rate. */
+    @Test
+    void aCorruptImageIsRecordedAsUnreadableAndChangesNoOtherImagesResult(@TempDir Path dir) throws IOException {
+        Path scenes = dir.resolve("scenes");
+        new dev.advinterp.experiments.data.scenes.ScenesGenerator(new dev.advinterp.experiments.data.scenes.ScenesOptions(40, 32, 3, 0.5))
+                .generate(scenes, false, done -> { });
+        AttackSpec spec = AttackSpec.fgsm(8);
+        Path clean = dir.resolve("clean"), broken = dir.resolve("broken");
+        try (var m = dev.advinterp.nn.models.Models.create(dev.advinterp.nn.models.ModelConfig.small(
+                dev.advinterp.nn.models.Architecture.RESNET18, 3, 32, 10, 4).withWidth(0.125f))) {
+            Dataset before = dev.advinterp.experiments.data.DataSources.open("scenes:" + scenes, false, 32);
+            try (RunFolder f = folder(clean, spec, false)) {
+                AttackRun.run(m, before, spec, new AttackRun.Options(8, true), f, null, null);
+            }
+            // the third image of the val split, overwritten by garbage
+            var broden = dev.advinterp.experiments.data.broden.BrodenDataset.open(scenes);
+            String third = broden.entries().stream().filter(e -> e.split().equals("val")).skip(2).findFirst().orElseThrow().image();
+            Files.writeString(scenes.resolve("images").resolve(third), "garbage");
+            Dataset after = dev.advinterp.experiments.data.DataSources.open("scenes:" + scenes, false, 32);
+            AttackRun.Summary s;
+            try (RunFolder f = folder(broken, spec, false)) {
+                s = AttackRun.run(m, after, spec, new AttackRun.Options(8, true), f, null, null);
+            }
+            List<String> a = Files.readAllLines(clean.resolve(AttackRun.RESULTS)), b = Files.readAllLines(broken.resolve(AttackRun.RESULTS));
+            assertEquals(a.size(), b.size());
+            for (int i = 1; i < a.size(); i++) {
+                if (i == 3) {
+                    assertTrue(b.get(i).startsWith("2,") && b.get(i).endsWith(",unreadable"), b.get(i));
+                    assertEquals(a.get(i).split(",")[1], b.get(i).split(",")[1], "the row keeps its own label");
+                } else {
+                    assertEquals(a.get(i), b.get(i), "row " + i + " is unchanged");
+                }
+            }
+            assertEquals(1, s.unreadable());
+            assertEquals(a.size() - 2, s.images(), "the unreadable image is not counted as attacked");
+            assertFalse(Files.exists(broken.resolve("adv_000002.png")), "no image is written for it");
         }
     }
 

@@ -15,7 +15,8 @@ public record Evaluation(double loss, double top1, double top5, long images) {
         long n = 0, c1 = 0, c5 = 0;
         try (var mode = model.inMode(false)) {
             for (Iterator<Batch> it = source.epoch(0); it.hasNext(); ) {
-                Batch b = it.next();
+                Batch b = it.next().readableOnly(); // an image that could not be read counts for nothing
+                if (b == null) continue;
                 try (Scope s = Scope.open()) {
                     Tensor logits = model.call(b.tensor());
                     lossSum += Ops.softmaxCrossEntropy(logits, b.labels()).item() * b.n();

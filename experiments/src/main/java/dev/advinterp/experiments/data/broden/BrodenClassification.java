@@ -2,7 +2,6 @@ package dev.advinterp.experiments.data.broden;
 
 import dev.advinterp.experiments.data.Dataset;
 import dev.advinterp.experiments.data.Sample;
-import dev.advinterp.experiments.data.WordNetClass;
 
 import java.util.List;
 import java.util.Optional;
@@ -10,37 +9,32 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The images of one split of a Broden folder with classes, as {@link Dataset} for training and evaluation. */
+/**
+ * The images of one split of a Broden folder with classes, as {@link Dataset} for training and
+ * evaluation: {@link BrodenImages}' evaluation reads (an unreadable image marked), and for training
+ * an unreadable image replaced by the next readable one of the split.
+ */
 final class BrodenClassification implements Dataset {
-    private final BrodenDataset broden;
-    private final String name;
-    private final int[] indices;
-    private final int h, w;
-    private final List<String> wnids;
+    private final BrodenImages images;
     private final Set<Integer> replaced = ConcurrentHashMap.newKeySet();
 
-    BrodenClassification(BrodenDataset broden, String name, int[] indices, int h, int w) {
-        this.broden = broden;
-        this.name = name;
-        this.indices = indices;
-        this.h = h;
-        this.w = w;
-        this.wnids = broden.classes().stream().map(WordNetClass::wnid).toList();
+    BrodenClassification(BrodenImages images) {
+        this.images = images;
     }
 
     @Override
     public String name() {
-        return name;
+        return images.name();
     }
 
     @Override
     public int size() {
-        return indices.length;
+        return images.size();
     }
 
     @Override
     public List<String> classes() {
-        return wnids;
+        return images.classes();
     }
 
     @Override
@@ -50,24 +44,30 @@ final class BrodenClassification implements Dataset {
 
     @Override
     public int height() {
-        return h;
+        return images.height();
     }
 
     @Override
     public int width() {
-        return w;
+        return images.width();
     }
 
     /** No random preprocessing of its own: the images are already at the model's size; augmentations come from the loader. */
     @Override
     public Sample get(int index, SplittableRandom random) {
-        for (int k = 0; k < indices.length; k++) {
-            int j = (index + k) % indices.length;
-            Optional<float[]> pixels = broden.pixels(indices[j]);
-            if (pixels.isPresent()) return new Sample(pixels.get(), broden.imageClass(indices[j]), 3, h, w);
+        if (random == null) {
+            Sample s = images.get(index, null);
+            if (!s.readable()) replaced.add(index);
+            return s;
+        }
+        BrodenDataset broden = images.broden();
+        for (int k = 0; k < images.size(); k++) {
+            int j = (index + k) % images.size();
+            Optional<float[]> pixels = broden.pixels(images.entry(j));
+            if (pixels.isPresent()) return new Sample(pixels.get(), broden.imageClass(images.entry(j)), 3, height(), width());
             replaced.add(j);
         }
-        throw new IllegalStateException(name + ": no image of this split can be read (see the warnings above)");
+        throw new IllegalStateException(name() + ": no image of this split can be read (see the warnings above)");
     }
 
     @Override

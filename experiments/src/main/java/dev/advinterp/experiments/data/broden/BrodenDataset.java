@@ -347,6 +347,14 @@ public final class BrodenDataset {
      */
     public Dataset classification(String split) {
         if (imageClass == null) throw noClasses();
+        return new BrodenClassification(images(split));
+    }
+
+    /**
+     * The images of {@code split} (null: all) for network dissection: every image in index order,
+     * unreadable ones marked rather than replaced. They must all have one size, the model's input.
+     */
+    public BrodenImages images(String split) {
         List<Integer> chosen = new ArrayList<>();
         for (BrodenEntry e : entries) if (split == null || split.equals(e.split())) chosen.add(e.index());
         if (chosen.isEmpty()) {
@@ -357,13 +365,14 @@ public final class BrodenDataset {
         BrodenEntry first = entries.get(chosen.getFirst());
         for (int i : chosen) {
             BrodenEntry e = entries.get(i);
-            if (e.ih() != first.ih() || e.iw() != first.iw()) {
+            if (e.ih() != first.ih() || e.iw() != first.iw() || e.sh() != first.sh() || e.sw() != first.sw()) {
                 throw new IllegalArgumentException(dir.resolve("index.csv") + " line " + e.line() + ": image is " + e.ih() + "×" + e.iw()
-                        + " but line " + first.line() + " is " + first.ih() + "×" + first.iw() + "; a classification set needs one size");
+                        + " with masks " + e.sh() + "×" + e.sw() + " but line " + first.line() + " is " + first.ih() + "×" + first.iw() + " with "
+                        + first.sh() + "×" + first.sw() + "; a set of images needs one size");
             }
         }
-        String name = dir.getFileName() + (split == null ? "" : "/" + split);
-        return new BrodenClassification(this, name, chosen.stream().mapToInt(Integer::intValue).toArray(), first.ih(), first.iw());
+        return new BrodenImages(this, chosen.stream().mapToInt(Integer::intValue).toArray(), first.ih(), first.iw(),
+                dir.getFileName() + (split == null ? "" : "/" + split));
     }
 
     private IllegalStateException noClasses() {

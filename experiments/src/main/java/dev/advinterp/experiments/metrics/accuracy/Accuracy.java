@@ -13,18 +13,22 @@ import java.util.Map;
  *
  * @param attack the attack that made the adversarial images, e.g. "fgsm(eps=1.0)"
  */
-public record Accuracy(String attack, int images, int top1, int top5, int adversarialTop1, int adversarialTop5) {
+public record Accuracy(String attack, int images, int top1, int top5, int adversarialTop1, int adversarialTop5, int unreadable) {
 
-    /** Counts the recorded predictions. */
+    /** Counts the recorded predictions; images that could not be read are counted apart and nowhere else. */
     public static Accuracy of(String attack, List<Recording.Image> images) {
-        int t1 = 0, t5 = 0, a1 = 0, a5 = 0;
+        int t1 = 0, t5 = 0, a1 = 0, a5 = 0, bad = 0;
         for (Recording.Image im : images) {
+            if (!im.readable()) {
+                bad++;
+                continue;
+            }
             if (im.clean().inTop(im.label(), 1)) t1++;
             if (im.clean().inTop(im.label(), 5)) t5++;
             if (im.adversarial().inTop(im.label(), 1)) a1++;
             if (im.adversarial().inTop(im.label(), 5)) a5++;
         }
-        return new Accuracy(attack, images.size(), t1, t5, a1, a5);
+        return new Accuracy(attack, images.size() - bad, t1, t5, a1, a5, bad);
     }
 
     private double rate(int n) {
@@ -55,13 +59,14 @@ public record Accuracy(String attack, int images, int top1, int top5, int advers
         m.put("top5", top5Rate());
         m.put("adversarial_top1", adversarialTop1Rate());
         m.put("adversarial_top5", adversarialTop5Rate());
+        m.put("unreadable", unreadable);
         return m;
     }
 
-    public static final List<String> CSV_HEADER = List.of("images", "attack", "top1", "top5", "adversarial_top1", "adversarial_top5");
+    public static final List<String> CSV_HEADER = List.of("images", "attack", "top1", "top5", "adversarial_top1", "adversarial_top5", "unreadable");
 
     public List<Object> csv() {
-        return List.of(images, attack, pct(top1Rate()), pct(top5Rate()), pct(adversarialTop1Rate()), pct(adversarialTop5Rate()));
+        return List.of(images, attack, pct(top1Rate()), pct(top5Rate()), pct(adversarialTop1Rate()), pct(adversarialTop5Rate()), unreadable);
     }
 
     private static String pct(double r) {
@@ -69,7 +74,8 @@ public record Accuracy(String attack, int images, int top1, int top5, int advers
     }
 
     public String describe() {
-        return String.format(Locale.ROOT, "%d images: top-1 %.2f%%, top-5 %.2f%% clean; top-1 %.2f%%, top-5 %.2f%% under %s",
-                images, 100 * top1Rate(), 100 * top5Rate(), 100 * adversarialTop1Rate(), 100 * adversarialTop5Rate(), attack);
+        return String.format(Locale.ROOT, "%d images: top-1 %.2f%%, top-5 %.2f%% clean; top-1 %.2f%%, top-5 %.2f%% under %s%s",
+                images, 100 * top1Rate(), 100 * top5Rate(), 100 * adversarialTop1Rate(), 100 * adversarialTop5Rate(), attack,
+                unreadable == 0 ? "" : " (" + unreadable + " unreadable images left out)");
     }
 }

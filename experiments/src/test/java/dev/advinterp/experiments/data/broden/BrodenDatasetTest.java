@@ -294,15 +294,17 @@ class BrodenDatasetTest {
     }
 
     @Test
-    void aCorruptImageInAClassificationSetIsReplacedByTheNextAndCounted() throws IOException {
+    void aCorruptImageInAClassificationSetIsMarkedForEvaluationReplacedForTrainingAndCounted() throws IOException {
         BrodenFixture.write(dir);
         BrodenFixture.withClasses(dir);
         Files.writeString(dir.resolve("images/a.png"), "garbage");
         Dataset all = open().classification(null);
         Sample s = all.get(0, null);
-        assertEquals(0, s.label(), "the next image (b, class 0) stands in");
+        assertFalse(s.readable());
+        assertEquals(1, s.label(), "a's own class, never b's");
         assertEquals(1, all.skipped());
-        all.get(0, null);
+        Sample t = all.get(0, new java.util.SplittableRandom(1));
+        assertEquals(0, t.label(), "for training, the next image (b, class 0) stands in");
         assertEquals(1, all.skipped(), "counted once per image");
         assertEquals(1, warnings.size());
     }
