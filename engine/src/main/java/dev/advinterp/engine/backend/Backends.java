@@ -1,5 +1,7 @@
 package dev.advinterp.engine.backend;
 
+import dev.advinterp.engine.EngineConfig;
+
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cuda.CudaBackend;
 import dev.advinterp.engine.backend.cuda.CudaUnavailableException;
@@ -22,17 +24,12 @@ import java.util.logging.Logger;
  * {@code advinterp.profile=true} the default is wrapped in a {@link ProfilingBackend}.
  */
 public final class Backends {
-    /** The system property that picks the default device. */
-    public static final String DEVICE_PROPERTY = "advinterp.device";
-    /**
-     * The CPU unless asked otherwise: the test suite and every existing run keep the reference
-     * backend, whose results the golden fixtures were checked against, unless a run asks for a
-     * GPU by this property or by {@code --device}.
-     */
-    public static final String DEFAULT_DEVICE = "cpu";
+    /** The system property that picks the default device ({@link EngineConfig#DEVICE_PROPERTY}). */
+    public static final String DEVICE_PROPERTY = EngineConfig.DEVICE_PROPERTY;
+    /** The CPU unless asked otherwise ({@link EngineConfig#DEFAULT_DEVICE}). */
+    public static final String DEFAULT_DEVICE = EngineConfig.DEFAULT_DEVICE;
 
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
-    private static final boolean PROFILE = Boolean.getBoolean("advinterp.profile");
     /** One profiler per backend, so that switching the default back and forth keeps tensors compatible. */
     private static final Map<Backend, ProfilingBackend> PROFILERS = new IdentityHashMap<>();
 
@@ -131,7 +128,7 @@ public final class Backends {
 
     /** The selection the system property asks for; a failure is not remembered, so every use reports it. */
     private static DeviceSelection fromProperty() {
-        String word = System.getProperty(DEVICE_PROPERTY, DEFAULT_DEVICE);
+        String word = EngineConfig.current().device();
         DeviceChoice choice;
         try {
             choice = DeviceChoice.parse(word);
@@ -149,7 +146,7 @@ public final class Backends {
     }
 
     private static Backend wrap(Backend b) {
-        if (!PROFILE || b instanceof ProfilingBackend) return b;
+        if (!EngineConfig.current().profile() || b instanceof ProfilingBackend) return b;
         return PROFILERS.computeIfAbsent(b, ProfilingBackend::new);
     }
 }
