@@ -5,7 +5,6 @@ import dev.advinterp.engine.backend.Backend;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
@@ -18,7 +17,6 @@ import java.util.logging.Logger;
 public final class Storage {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final Logger LOG = Logger.getLogger(Storage.class.getName());
-    private static final AtomicLong LEAKS = new AtomicLong();
 
     private final Backend backend;
     private final MemorySegment segment;
@@ -29,7 +27,6 @@ public final class Storage {
         @Override
         public void run() {
             if (released.compareAndSet(false, true)) {
-                LEAKS.incrementAndGet();
                 LOG.warning("a tensor storage of " + segment.byteSize() + " bytes on " + backend.device()
                         + " was never closed (not in any scope that was closed); freeing it now");
                 backend.free(segment);
@@ -71,10 +68,5 @@ public final class Storage {
         if (--refs == 0 && guard.released().compareAndSet(false, true)) {
             backend.free(segment);
         }
-    }
-
-    /** Number of storages the leak reporter has seen (for tests and the doctor). */
-    public static long leaksReported() {
-        return LEAKS.get();
     }
 }

@@ -1,6 +1,6 @@
 package dev.advinterp.engine;
 
-import dev.advinterp.engine.backend.Dropout;
+import dev.advinterp.engine.backend.DropoutMask;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -223,7 +223,7 @@ class OpsForwardTest {
         try (var s = Scope.open()) {
             float[] y = Ops.dropout(Tensor.of(x, n), p, seed, true).toArray();
             for (int i = 0; i < n; i++) {
-                if (Dropout.keep(seed, i, p)) {
+                if (DropoutMask.keep(seed, i, p)) {
                     // x·(1/(1 − p)) in float32 against x/(1 − p) in float64: two roundings
                     assertEquals(x[i] / (1.0 - p), y[i], 1e-6 * Math.abs(x[i] / (1.0 - p)), "kept element " + i);
                 } else {
@@ -248,7 +248,7 @@ class OpsForwardTest {
             int kept = 0, differ = 0;
             for (int i = 0; i < n; i++) {
                 assertEquals(a[i] == 0f, otherValues[i] == 0f, "the mask does not depend on the values, element " + i);
-                assertEquals(Dropout.keep(42, i, p), a[i] != 0f, "the documented mask function, element " + i);
+                assertEquals(DropoutMask.keep(42, i, p), a[i] != 0f, "the documented mask function, element " + i);
                 if (a[i] != 0f) kept++;
                 if ((a[i] == 0f) != (otherSeed[i] == 0f)) differ++;
             }

@@ -1,6 +1,6 @@
 package dev.advinterp.engine;
 
-import dev.advinterp.engine.backend.Dropout;
+import dev.advinterp.engine.backend.DropoutMask;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -184,10 +184,10 @@ final class Ref64 {
         return Arrays.stream(x).map(v -> v > 0 ? v : 0).toArray();
     }
 
-    /** Inverted dropout with the documented mask {@link Dropout#keep}. */
+    /** Inverted dropout with the documented mask {@link DropoutMask#keep}. */
     static double[] dropout(double[] x, double p, long seed) {
         double[] y = new double[x.length];
-        for (int i = 0; i < x.length; i++) y[i] = Dropout.keep(seed, i, (float) p) ? x[i] / (1 - p) : 0;
+        for (int i = 0; i < x.length; i++) y[i] = DropoutMask.keep(seed, i, (float) p) ? x[i] / (1 - p) : 0;
         return y;
     }
 

@@ -138,7 +138,7 @@ public interface Backend {
     void reluBackward(Tensor y, Tensor dy, Tensor dx);
 
     /**
-     * Inverted dropout: element i is kept when {@link Dropout#keep(long, long, float)} says so,
+     * Inverted dropout: element i is kept when {@link DropoutMask#keep(long, long, float)} says so,
      * and kept values are scaled by 1/(1−p). The mask is a pure function of (seed, i), so the
      * backward recomputes it instead of storing it.
      */

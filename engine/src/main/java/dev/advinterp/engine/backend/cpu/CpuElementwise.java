@@ -1,6 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
-import dev.advinterp.engine.backend.Dropout;
+import dev.advinterp.engine.backend.DropoutMask;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -87,7 +87,7 @@ final class CpuElementwise {
         float scale = 1f / (1f - p);
         forBlocks(n, (s, e) -> {
             for (long i = s; i < e; i++) {
-                y.setAtIndex(F, i, Dropout.keep(seed, i, p) ? x.getAtIndex(F, i) * scale : 0f);
+                y.setAtIndex(F, i, DropoutMask.keep(seed, i, p) ? x.getAtIndex(F, i) * scale : 0f);
             }
         });
     }

@@ -53,7 +53,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CudaKernels kernels;
     private final CachingAllocator allocator;
     private final String description;
-    private final List<String> loadNotes;
 
     private volatile Thread currentThread;
     private MemorySegment staging;
@@ -75,12 +74,11 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     // ------------------------------------------------------------------ opening
 
-    private CudaBackend(int ordinal, DeviceRuntime rt, Cublas cublas, Cudnn cudnn, List<String> loadNotes) {
+    private CudaBackend(int ordinal, DeviceRuntime rt, Cublas cublas, Cudnn cudnn) {
         this.ordinal = ordinal;
         this.rt = rt;
         this.cublas = cublas;
         this.cudnn = cudnn;
-        this.loadNotes = List.copyOf(loadNotes);
         this.currentThread = Thread.currentThread();
         this.kernels = new CudaKernels(rt::launch);
         this.allocator = new CachingAllocator(new RawAllocator() {
@@ -107,12 +105,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
         Cublas blas = null;
         Cudnn dnn = null;
         try {
-            List<String> notes = new ArrayList<>();
             Path blasPath = CudaLibraries.loadCublas(libs);
-            Path dnnPath = CudaLibraries.loadCudnn(libs, notes);
+            // a sub-library that fails to pre-load is not fatal: cuDNN reports it if it needs it
+            Path dnnPath = CudaLibraries.loadCudnn(libs, new ArrayList<>());
             blas = new Cublas(blasPath, rt.stream());
             dnn = new Cudnn(dnnPath, rt.stream());
-            return new CudaBackend(ordinal, rt, blas, dnn, notes);
+            return new CudaBackend(ordinal, rt, blas, dnn);
         } catch (RuntimeException | LinkageError e) {
             // each release is tried even when an earlier one fails: the context above all, or a
             // later open would find the device in use
@@ -134,7 +132,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
      * {@link IllegalStateException}. For running this class over a runtime that is not a GPU.
      */
     static CudaBackend over(DeviceRuntime rt, Cublas cublas, Cudnn cudnn) {
-        return new CudaBackend(0, rt, cublas, cudnn, List.of());
+        return new CudaBackend(0, rt, cublas, cudnn);
     }
 
     /** {@link #over} without cuBLAS and cuDNN. */
@@ -245,17 +243,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
     public void synchronize() {
         enter("synchronize");
         rt.synchronize();
-    }
-
-    /** Free and total bytes of the GPU, as the driver sees them (other processes included). */
-    public long[] deviceMemoryInfo() {
-        enter("deviceMemoryInfo");
-        return rt.memoryInfo();
-    }
-
-    /** Libraries that failed to pre-load (not fatal), for the doctor. */
-    public List<String> loadNotes() {
-        return List.copyOf(loadNotes);
     }
 
     public int ordinal() {

@@ -123,7 +123,7 @@ final class CudaKernels {
         elementwise("relu_backward_f32", n);
     }
 
-    /** The seed travels as the bits of an unsigned long long, exactly as Dropout.keep mixes them. */
+    /** The seed travels as the bits of an unsigned long long, exactly as DropoutMask.keep mixes them. */
     void dropoutForward(long x, long y, float p, long seed, long n) {
         args.reset().ptr(x).ptr(y).f32(p).i64(seed).i64(n);
         elementwise("dropout_forward_f32", n);

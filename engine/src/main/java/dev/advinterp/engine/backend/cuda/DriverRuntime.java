@@ -105,11 +105,6 @@ final class DriverRuntime implements DeviceRuntime {
     }
 
     @Override
-    public long[] memoryInfo() {
-        return driver.memGetInfo();
-    }
-
-    @Override
     public void launch(String kernel, int grid, int block, KernelArgs args) {
         driver.launch(kernel, functions.get(kernel), grid, block, stream, args);
     }

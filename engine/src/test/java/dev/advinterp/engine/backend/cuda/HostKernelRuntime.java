@@ -281,11 +281,6 @@ public final class HostKernelRuntime implements DeviceRuntime {
         for (long i = 0; i < count; i++) s.setAtIndex(JAVA_INT, i, bits);
     }
 
-    @Override
-    public synchronized long[] memoryInfo() {
-        return new long[]{capacity - used, capacity};
-    }
-
     /** Synchronised on the class: the native launcher's state (block and thread indices, fibers) is global. */
     @Override
     public void launch(String kernel, int grid, int block, KernelArgs args) {
