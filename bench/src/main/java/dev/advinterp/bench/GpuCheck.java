@@ -281,7 +281,7 @@ public final class GpuCheck {
         int calls = 20;
         try (Scope s = Scope.open()) {
             Tensor x = Tensor.rand(5, 0f, 1f, (int) n), g = Tensor.randn(6, 1f, (int) n), x0 = x.copy(), dst = Tensor.zeros((int) n);
-            Backend b = x.backend();
+            Backend b = Backends.of(x);
             float[] lo = {0f}, hi = {1f};
             bandwidths.add(groupTimed("fgsmStep", n, 16 * n, calls,
                     () -> b.fgsmStep(x, g, x0, 1f / 255, 2f / 255, lo, hi)));

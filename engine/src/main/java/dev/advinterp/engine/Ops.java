@@ -1,6 +1,7 @@
 package dev.advinterp.engine;
 
 import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.PoolGeometry;
 
@@ -25,12 +26,12 @@ public final class Ops {
                         + ") was used after it was closed; keep it with Scope.keep(...) if it must outlive its scope");
             }
         }
-        Backend b = null;
+        Tensor first = null;
         for (Tensor t : ts) {
             if (t == null) continue;
-            if (b == null) b = t.backend();
-            else if (b != t.backend()) {
-                throw new IllegalArgumentException(op + ": inputs live on different devices (" + b.device() + " and "
+            if (first == null) first = t;
+            else if (first.memory() != t.memory()) {
+                throw new IllegalArgumentException(op + ": inputs live on different devices (" + first.device() + " and "
                         + t.device() + ")");
             }
         }
@@ -68,7 +69,7 @@ public final class Ops {
         if (b.dim(0) != k) {
             throw new IllegalArgumentException(op + ": inner dimensions differ: " + a.shape() + " × " + b.shape());
         }
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tensor y = Tensor.empty(be, Shape.of(m, n), op);
         be.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, y, 0, n);
         Tape.record(op, y, new Tensor[]{a, b}, (dy, needs) -> {
@@ -100,7 +101,7 @@ public final class Ops {
         if (bias != null && !bias.shape().equals(Shape.of(out))) {
             throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + out + "] for weight " + w.shape());
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(n, out), op);
         be.gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
         if (bias != null) be.addBias(y, bias, n, out, 1);
@@ -163,7 +164,7 @@ public final class Ops {
         if (bias != null && !bias.shape().equals(Shape.of(g.cOut()))) {
             throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + g.cOut() + "]");
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.cOut(), g.outH(), g.outW()), op);
         be.conv2dForward(x, weight, bias, g, y);
         Tape.record(op, y, new Tensor[]{x, weight, bias}, (dy, needs) -> {
@@ -190,7 +191,7 @@ public final class Ops {
     public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
         String op = "maxPool2d";
         PoolGeometry g = poolGeometry(op, x, kernel, stride, padding);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.c(), g.outH(), g.outW()), op);
         be.maxPool2dForward(x, g, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -205,7 +206,7 @@ public final class Ops {
     public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
         String op = "avgPool2d";
         PoolGeometry g = poolGeometry(op, x, kernel, stride, padding);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.c(), g.outH(), g.outW()), op);
         be.avgPool2dForward(x, g, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -238,7 +239,7 @@ public final class Ops {
         rank(op, "input", x, 4);
         positive(op, "output height", outH, x);
         positive(op, "output width", outW, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(x.dim(0), x.dim(1), outH, outW), op);
         be.adaptiveAvgPool2dForward(x, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -276,7 +277,7 @@ public final class Ops {
         if (training && x.numel() / c < 2) {
             throw new IllegalArgumentException(op + ": training mode needs more than one value per channel, input " + x.shape());
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor x4 = x.rank() == 4 ? x : x.view(Shape.of(x.dim(0), c, 1, 1));
         Tensor y4 = Tensor.empty(be, x4.shape(), op);
         Tensor y;
@@ -331,7 +332,7 @@ public final class Ops {
                     + " must be [" + c + "] for input " + x.shape());
         }
         int outer = x.dim(0), inner = Math.toIntExact(x.shape().sizeFrom(2));
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.channelAffine(x, scale, shift, outer, c, inner, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -347,7 +348,7 @@ public final class Ops {
     public static Tensor relu(Tensor x) {
         String op = "relu";
         live(op, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.reluForward(x, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -367,7 +368,7 @@ public final class Ops {
         live(op, x);
         if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p + " (input " + x.shape() + ")");
         if (!training || p == 0f) return identity(x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.dropoutForward(x, p, seed, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -391,7 +392,7 @@ public final class Ops {
         String op = "add";
         live(op, a, b);
         sameShape(op, a, b);
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tensor y = Tensor.empty(be, a.shape(), op);
         be.axpby(1f, a, 1f, b, y);
         Tape.record(op, y, new Tensor[]{a, b}, (dy, needs) -> new Tensor[]{needs[0] ? dy.copy() : null, needs[1] ? dy.copy() : null});
@@ -403,7 +404,7 @@ public final class Ops {
         String op = "sub";
         live(op, a, b);
         sameShape(op, a, b);
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tensor y = Tensor.empty(be, a.shape(), op);
         be.axpby(1f, a, -1f, b, y);
         Tape.record(op, y, new Tensor[]{a, b}, (dy, needs) -> {
@@ -422,7 +423,7 @@ public final class Ops {
     public static Tensor scale(Tensor x, float s) {
         String op = "scale";
         live(op, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.scale(x, s, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -437,7 +438,7 @@ public final class Ops {
     public static Tensor sum(Tensor x) {
         String op = "sum";
         live(op, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(1), op);
         be.fill(y, (float) be.sum(x));
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -478,8 +479,8 @@ public final class Ops {
         Tensor y = x.view(Shape.of(d));
         Shape in = x.shape();
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
-            Tensor dx = Tensor.empty(dy.backend(), in, op + ".backward");
-            dy.backend().copy(dy, dx);
+            Tensor dx = Tensor.empty(dy.memory(), in, op + ".backward");
+            Backends.of(dy).copy(dy, dx);
             return new Tensor[]{dx};
         });
         return y;
@@ -498,7 +499,7 @@ public final class Ops {
         live(op, x);
         rank(op, "input", x, 2);
         int[] out = new int[x.dim(0)];
-        x.backend().argmax(x, x.dim(0), x.dim(1), out);
+        Backends.of(x).argmax(x, x.dim(0), x.dim(1), out);
         return out;
     }
 
@@ -523,7 +524,7 @@ public final class Ops {
         }
         int[] idx = new int[x.dim(0) * k];
         float[] val = new float[x.dim(0) * k];
-        x.backend().topk(x, x.dim(0), x.dim(1), k, idx, val);
+        Backends.of(x).topk(x, x.dim(0), x.dim(1), k, idx, val);
         return new TopK(k, idx, val);
     }
 
@@ -548,7 +549,7 @@ public final class Ops {
                         + classes + ") for logits " + logits.shape());
             }
         }
-        Backend be = logits.backend();
+        Backend be = Backends.of(logits);
         boolean record = Tape.active() != null && Tape.active().tracks(logits);
         Tensor grad = record ? Tensor.empty(be, logits.shape(), op + ".backward") : null;
         double loss = be.softmaxCrossEntropy(logits, n, classes, labels.clone(), grad, 1f, null);
@@ -579,7 +580,7 @@ public final class Ops {
         String op = "featureMatching";
         live(op, a, b);
         sameShape(op, a, b);
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tape tape = Tape.active();
         boolean ra = tape != null && tape.tracks(a), rb = tape != null && tape.tracks(b);
         Tensor ga = ra ? Tensor.empty(be, a.shape(), op + ".backward") : null;
@@ -636,7 +637,7 @@ public final class Ops {
                         + " (input " + x.shape() + ")");
             }
         }
-        x.backend().fgsmStep(x, grad, x0, alpha, eps, lo.clone(), hi.clone());
+        Backends.of(x).fgsmStep(x, grad, x0, alpha, eps, lo.clone(), hi.clone());
     }
 
     /** SGD with momentum, weight decay and optional Nesterov, in place (PyTorch's definition). */
@@ -658,6 +659,6 @@ public final class Ops {
         if (nesterov && momentum == 0f) {
             throw new IllegalArgumentException(op + ": Nesterov needs a momentum > 0 (parameter " + param.shape() + ")");
         }
-        param.backend().sgdUpdate(param, grad, momentumBuffer, lr, momentum, 0f, weightDecay, nesterov);
+        Backends.of(param).sgdUpdate(param, grad, momentumBuffer, lr, momentum, 0f, weightDecay, nesterov);
     }
 }

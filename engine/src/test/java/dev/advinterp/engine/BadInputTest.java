@@ -320,11 +320,11 @@ class BadInputTest {
     void aReshapedViewOfAClosedTensor() {
         try (var s = Scope.open()) {
             Tensor x = t(2, 3);
-            Tensor view = x.reshape(3, 2);
+            Tensor view = Ops.reshape(x, 3, 2);
             x.close();
             // the view keeps the storage alive and stays usable; a new view of the closed tensor is refused
             assertArrayEquals(new float[6], view.toArray());
-            assertThrowsNaming(IllegalStateException.class, () -> x.reshape(6), "reshape", "[2, 3]", "closed");
+            assertThrowsNaming(IllegalStateException.class, () -> Ops.reshape(x, 6), "reshape", "[2, 3]", "closed");
             view.close();
             assertThrowsNaming(IllegalStateException.class, () -> Ops.flatten(view), "reshape", "[3, 2]", "closed");
         }

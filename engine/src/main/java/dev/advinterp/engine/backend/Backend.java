@@ -1,30 +1,30 @@
 package dev.advinterp.engine.backend;
 
 import dev.advinterp.engine.Device;
+import dev.advinterp.engine.DeviceMemory;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.memory.NativeMemory;
 
-import java.lang.foreign.MemorySegment;
 
 /**
- * The primitive kernels every device implements. Arguments have been checked by {@code Ops}
- * (shapes, liveness, devices) before a call; outputs are preallocated by the caller and fully
- * written by the kernel. All tensors are float32, contiguous, row-major (NCHW).
+ * The primitive kernels every device implements, and the device's memory: a backend is the
+ * {@link DeviceMemory} its tensors live in (a scope opened on it makes its tensors there), and
+ * {@link Backends#of} finds the backend of a tensor from that memory. Arguments have been checked
+ * by {@code Ops} (shapes, liveness, devices) before a call; outputs are preallocated by the caller
+ * and fully written by the kernel. All tensors are float32, contiguous, row-major (NCHW).
  *
  * <p>The CPU backend is the reference implementation of every method.
  */
-public interface Backend {
+public interface Backend extends DeviceMemory {
 
+    @Override
     Device device();
 
     /** One line: the device and the libraries behind it. */
+    @Override
     String describe();
 
     // ------------------------------------------------------------------ memory
-
-    MemorySegment allocate(long bytes);
-
-    void free(MemorySegment segment);
 
     void copyFromHost(float[] src, int srcOffset, Tensor dst);
 

@@ -1,6 +1,10 @@
 package dev.advinterp.engine.backend;
 
+import dev.advinterp.engine.Device;
+import dev.advinterp.engine.DeviceMemory;
 import dev.advinterp.engine.EngineConfig;
+import dev.advinterp.engine.Scope;
+import dev.advinterp.engine.Tensor;
 
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cuda.CudaBackend;
@@ -12,16 +16,17 @@ import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * The backends of this process and the default one, which the tensor factories ({@code Tensor.of},
- * {@code zeros}, {@code rand}, ...) allocate on, and through them every model parameter, buffer,
- * batch and optimiser state: an op's outputs then follow its inputs' backend.
+ * The backends of this process: the CPU backend, the CUDA backend once opened, which of them
+ * computes on a tensor ({@link #of}), and the choice of the root scope's device, on which the
+ * tensor factories ({@code Tensor.of}, {@code zeros}, {@code rand}, ...) allocate outside any
+ * scope that names another, and through them every model parameter, buffer, batch and optimiser
+ * state: an op's outputs then follow its inputs' device.
  *
- * <p>The default is chosen once, at its first use, from the system property
- * {@code advinterp.device} ({@code cpu}, {@code cuda} or {@code auto}; {@code cpu} when unset).
- * A program that chooses its device itself (the command line's {@code --device}) calls
+ * <p>A program that chooses its device (the command line's {@code --device}) calls
  * {@link #useDevice(DeviceChoice)} before it allocates anything; tensors made before keep the
- * backend they were made on, and an op that mixes the two reports it. With the system property
- * {@code advinterp.profile=true} the default is wrapped in a {@link ProfilingBackend}.
+ * device they were made on, and an op that mixes the two reports it. {@link #defaultBackend()}
+ * applies the system property {@code advinterp.device} ({@link EngineConfig}) when no program chose.
+ * With {@code advinterp.profile=true} the default is wrapped in a {@link ProfilingBackend}.
  */
 public final class Backends {
     /** The system property that picks the default device ({@link EngineConfig#DEVICE_PROPERTY}). */
@@ -33,7 +38,6 @@ public final class Backends {
     /** One profiler per backend, so that switching the default back and forth keeps tensors compatible. */
     private static final Map<Backend, ProfilingBackend> PROFILERS = new IdentityHashMap<>();
 
-    private static volatile Backend current;
     private static CudaBackend cuda;
 
     private Backends() {
@@ -41,6 +45,26 @@ public final class Backends {
 
     public static CpuBackend cpu() {
         return CpuBackend.instance();
+    }
+
+    /**
+     * The backend that computes on {@code t}'s device: the one whose memory holds it, the CPU
+     * backend for the host's memory.
+     */
+    public static Backend of(Tensor t) {
+        return on(t.memory());
+    }
+
+    private static Backend on(DeviceMemory m) {
+        Backend b;
+        if (m instanceof Backend backend) b = backend;
+        else if (m.device() == Device.CPU) b = cpu();
+        else throw new IllegalStateException("no backend computes on " + m.describe());
+        ProfilingBackend p;
+        synchronized (Backends.class) {
+            p = PROFILERS.get(b);
+        }
+        return p != null ? p : b;
     }
 
     /**
@@ -105,25 +129,28 @@ public final class Backends {
         return s;
     }
 
-    /** Makes {@code backend} the default (wrapped in a profiler when {@code advinterp.profile} is true). */
+    /**
+     * Makes {@code backend} the root scope's device (wrapped in a profiler when
+     * {@code advinterp.profile} is true): see {@link Scope#useRootDevice}.
+     */
     public static synchronized void setDefault(Backend backend) {
         if (backend == null) throw new IllegalArgumentException("setDefault: the backend is null");
-        current = wrap(backend);
+        Scope.useRootDevice(wrap(backend));
     }
 
     /**
-     * The backend that factories such as {@code Tensor.of} allocate on (see the class comment).
+     * The backend of the root scope's device, on which factories such as {@code Tensor.of}
+     * allocate outside a scope that names another; when no program chose one, the one
+     * {@code advinterp.device} asks for becomes it.
      *
      * @throws CudaUnavailableException when {@code advinterp.device=cuda} and CUDA cannot be used
      * @throws IllegalArgumentException when {@code advinterp.device} is not cpu, cuda or auto
      */
     public static Backend defaultBackend() {
-        Backend b = current;
-        if (b != null) return b;
         synchronized (Backends.class) {
-            if (current == null) current = wrap(fromProperty().backend());
-            return current;
+            if (!Scope.rootDeviceChosen()) Scope.useRootDevice(wrap(fromProperty().backend()));
         }
+        return on(Scope.root().memory());
     }
 
     /** The selection the system property asks for; a failure is not remembered, so every use reports it. */

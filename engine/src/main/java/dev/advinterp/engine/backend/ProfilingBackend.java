@@ -1,6 +1,7 @@
 package dev.advinterp.engine.backend;
 
 import dev.advinterp.engine.Device;
+import dev.advinterp.engine.DeviceMemory;
 import dev.advinterp.engine.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -87,6 +88,32 @@ public final class ProfilingBackend implements Backend {
     @Override
     public void free(MemorySegment segment) {
         delegate.free(segment);
+    }
+
+    /** The inner backend's: tensors made through the profiler live on the inner backend's device. */
+    @Override
+    public DeviceMemory home() {
+        return delegate.home();
+    }
+
+    @Override
+    public void writeFloats(float[] src, int srcOffset, MemorySegment dst, long dstByte, int count) {
+        delegate.writeFloats(src, srcOffset, dst, dstByte, count);
+    }
+
+    @Override
+    public void readFloats(MemorySegment src, long srcByte, float[] dst, int dstOffset, int count) {
+        delegate.readFloats(src, srcByte, dst, dstOffset, count);
+    }
+
+    @Override
+    public void copyBytes(MemorySegment src, long srcByte, MemorySegment dst, long dstByte, long bytes) {
+        delegate.copyBytes(src, srcByte, dst, dstByte, bytes);
+    }
+
+    @Override
+    public void fillFloats(MemorySegment dst, long count, float value) {
+        delegate.fillFloats(dst, count, value);
     }
 
     @Override

@@ -1,11 +1,12 @@
 package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.Device;
+import dev.advinterp.engine.DeviceMemory;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.PoolGeometry;
-import dev.advinterp.engine.memory.NativeMemory;
+import dev.advinterp.engine.memory.HostMemory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -64,14 +65,40 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------ memory
 
+    /** The host's memory: tensors made on this backend and those made before any backend are alike. */
+    @Override
+    public DeviceMemory home() {
+        return HostMemory.INSTANCE;
+    }
+
     @Override
     public MemorySegment allocate(long bytes) {
-        return NativeMemory.allocate(bytes);
+        return HostMemory.INSTANCE.allocate(bytes);
     }
 
     @Override
     public void free(MemorySegment segment) {
-        NativeMemory.free(segment);
+        HostMemory.INSTANCE.free(segment);
+    }
+
+    @Override
+    public void writeFloats(float[] src, int srcOffset, MemorySegment dst, long dstByte, int count) {
+        HostMemory.INSTANCE.writeFloats(src, srcOffset, dst, dstByte, count);
+    }
+
+    @Override
+    public void readFloats(MemorySegment src, long srcByte, float[] dst, int dstOffset, int count) {
+        HostMemory.INSTANCE.readFloats(src, srcByte, dst, dstOffset, count);
+    }
+
+    @Override
+    public void copyBytes(MemorySegment src, long srcByte, MemorySegment dst, long dstByte, long bytes) {
+        HostMemory.INSTANCE.copyBytes(src, srcByte, dst, dstByte, bytes);
+    }
+
+    @Override
+    public void fillFloats(MemorySegment dst, long count, float value) {
+        HostMemory.INSTANCE.fillFloats(dst, count, value);
     }
 
     @Override

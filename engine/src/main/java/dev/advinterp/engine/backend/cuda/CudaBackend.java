@@ -355,6 +355,32 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public void writeFloats(float[] src, int srcOffset, MemorySegment dst, long dstByte, int count) {
+        enter("writeFloats");
+        hostToDevice(MemorySegment.ofArray(src), (long) srcOffset * Float.BYTES, dst.address() + dstByte, (long) count * Float.BYTES);
+    }
+
+    @Override
+    public void readFloats(MemorySegment src, long srcByte, float[] dst, int dstOffset, int count) {
+        enter("readFloats");
+        deviceToHost(src.address() + srcByte, MemorySegment.ofArray(dst), (long) dstOffset * Float.BYTES, (long) count * Float.BYTES);
+    }
+
+    @Override
+    public void copyBytes(MemorySegment src, long srcByte, MemorySegment dst, long dstByte, long bytes) {
+        enter("copyBytes");
+        long from = src.address() + srcByte, to = dst.address() + dstByte;
+        if (bytes > 0 && from != to) rt.copyOnDevice(to, from, bytes);
+    }
+
+    @Override
+    public void fillFloats(MemorySegment dst, long count, float value) {
+        enter("fillFloats");
+        // a 32-bit memset writes the float's exact bits, NaN payloads and -0 included
+        if (count > 0) rt.fill32(dst.address(), Float.floatToRawIntBits(value), count);
+    }
+
+    @Override
     public void copyFromHost(float[] src, int srcOffset, Tensor dst) {
         enter("copyFromHost");
         CudaChecks.onDevice("copyFromHost", "destination", dst, this, false);

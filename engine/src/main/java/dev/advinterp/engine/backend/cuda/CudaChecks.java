@@ -27,7 +27,7 @@ final class CudaChecks {
             throw new IllegalArgumentException(op + ": " + name + " " + t.shape() + " is on " + t.device()
                     + ", not on the GPU; move it with Tensor.to(...) or make it on the CUDA backend");
         }
-        if (t.backend() != owner) {
+        if (t.memory() != owner.home()) {
             throw new IllegalArgumentException(op + ": " + name + " " + t.shape()
                     + " belongs to another CUDA backend (another GPU or a closed one)");
         }
