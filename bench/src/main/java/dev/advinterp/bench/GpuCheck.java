@@ -6,7 +6,6 @@ import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.DeviceChoice;
 import dev.advinterp.engine.backend.DeviceSelection;
-import dev.advinterp.engine.backend.ProfilingBackend;
 import dev.advinterp.engine.backend.cuda.CudaBackend;
 import dev.advinterp.engine.backend.cuda.CudaLibraries;
 import dev.advinterp.engine.backend.cuda.CudaProbe;
@@ -119,9 +118,7 @@ public final class GpuCheck {
     private GpuCheck(Options o, DeviceSelection selection) {
         this.o = o;
         this.selection = selection;
-        Backend inner = selection.backend() instanceof ProfilingBackend p ? p.inner() : selection.backend();
-        this.sync = inner instanceof CudaBackend cuda ? cuda::synchronize : () -> {
-        };
+        this.sync = selection.backend()::synchronize;
     }
 
     public static void main(String[] args) throws IOException {

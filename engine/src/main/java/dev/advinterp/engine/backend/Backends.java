@@ -10,8 +10,6 @@ import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cuda.CudaBackend;
 import dev.advinterp.engine.backend.cuda.CudaUnavailableException;
 
-import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Logger;
 
@@ -26,7 +24,7 @@ import java.util.logging.Logger;
  * {@link #useDevice(DeviceChoice)} before it allocates anything; tensors made before keep the
  * device they were made on, and an op that mixes the two reports it. {@link #defaultBackend()}
  * applies the system property {@code advinterp.device} ({@link EngineConfig}) when no program chose.
- * With {@code advinterp.profile=true} the default is wrapped in a {@link ProfilingBackend}.
+ * With {@code advinterp.profile=true} the default backend is profiled ({@link Backend#startProfiling()}).
  */
 public final class Backends {
     /** The system property that picks the default device ({@link EngineConfig#DEVICE_PROPERTY}). */
@@ -35,8 +33,6 @@ public final class Backends {
     public static final String DEFAULT_DEVICE = EngineConfig.DEFAULT_DEVICE;
 
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
-    /** One profiler per backend, so that switching the default back and forth keeps tensors compatible. */
-    private static final Map<Backend, ProfilingBackend> PROFILERS = new IdentityHashMap<>();
 
     private static CudaBackend cuda;
 
@@ -56,15 +52,9 @@ public final class Backends {
     }
 
     private static Backend on(DeviceMemory m) {
-        Backend b;
-        if (m instanceof Backend backend) b = backend;
-        else if (m.device() == Device.CPU) b = cpu();
-        else throw new IllegalStateException("no backend computes on " + m.describe());
-        ProfilingBackend p;
-        synchronized (Backends.class) {
-            p = PROFILERS.get(b);
-        }
-        return p != null ? p : b;
+        if (m instanceof Backend backend) return backend;
+        if (m.device() == Device.CPU) return cpu();
+        throw new IllegalStateException("no backend computes on " + m.describe());
     }
 
     /**
@@ -130,12 +120,13 @@ public final class Backends {
     }
 
     /**
-     * Makes {@code backend} the root scope's device (wrapped in a profiler when
-     * {@code advinterp.profile} is true): see {@link Scope#useRootDevice}.
+     * Makes {@code backend} the root scope's device (see {@link Scope#useRootDevice}), profiled when
+     * {@code advinterp.profile} is true.
      */
     public static synchronized void setDefault(Backend backend) {
         if (backend == null) throw new IllegalArgumentException("setDefault: the backend is null");
-        Scope.useRootDevice(wrap(backend));
+        if (EngineConfig.current().profile()) backend.startProfiling();
+        Scope.useRootDevice(backend);
     }
 
     /**
@@ -148,7 +139,7 @@ public final class Backends {
      */
     public static Backend defaultBackend() {
         synchronized (Backends.class) {
-            if (!Scope.rootDeviceChosen()) Scope.useRootDevice(wrap(fromProperty().backend()));
+            if (!Scope.rootDeviceChosen()) setDefault(fromProperty().backend());
         }
         return on(Scope.root().memory());
     }
@@ -170,10 +161,5 @@ public final class Backends {
             throw new CudaUnavailableException("-D" + DEVICE_PROPERTY + "=" + word + " asks for CUDA, but it cannot be used here: "
                     + e.getMessage() + " (use -D" + DEVICE_PROPERTY + "=cpu or auto)", e);
         }
-    }
-
-    private static Backend wrap(Backend b) {
-        if (!EngineConfig.current().profile() || b instanceof ProfilingBackend) return b;
-        return PROFILERS.computeIfAbsent(b, ProfilingBackend::new);
     }
 }

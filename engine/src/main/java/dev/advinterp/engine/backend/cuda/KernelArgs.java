@@ -1,5 +1,7 @@
 package dev.advinterp.engine.backend.cuda;
 
+import dev.advinterp.engine.Tensor;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -48,6 +50,11 @@ final class KernelArgs {
     /** A device pointer; 0 stands for NULL. */
     KernelArgs ptr(long devicePointer) {
         return add(Kind.POINTER, devicePointer);
+    }
+
+    /** The device address of a tensor checked alive and on the device; null stands for NULL. */
+    KernelArgs ptr(Tensor t) {
+        return ptr(t == null ? 0L : t.segment().address());
     }
 
     int count() {

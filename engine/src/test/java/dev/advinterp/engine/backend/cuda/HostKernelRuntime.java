@@ -53,6 +53,7 @@ public final class HostKernelRuntime implements DeviceRuntime {
     private final MemorySegment pointers = arena.allocate(8L * CudaDriver.MAX_KERNEL_ARGS, 8);
     private final Map<String, MemorySegment> names = new HashMap<>();
     private int launches;
+    private int synchronizations;
 
     private HostKernelRuntime(long capacity) {
         this.capacity = capacity;
@@ -166,6 +167,11 @@ public final class HostKernelRuntime implements DeviceRuntime {
         return launches;
     }
 
+    /** Waits for the stream so far (calls are synchronous here; the count shows who waits). */
+    public int synchronizations() {
+        return synchronizations;
+    }
+
     private static MemorySegment at(long address, long bytes) {
         return MemorySegment.ofAddress(address).reinterpret(bytes);
     }
@@ -176,6 +182,7 @@ public final class HostKernelRuntime implements DeviceRuntime {
 
     @Override
     public void synchronize() {
+        synchronizations++;
     }
 
     @Override
