@@ -20,10 +20,10 @@ import static dev.advinterp.engine.backend.cuda.Kernel.i64;
  */
 final class CudaBatchNorm implements BatchNormKernels {
     static final Kernel INFERENCE_BACKWARD_DATA = Kernel.of("bn_inference_backward_data_f32", "batchnorm.cu", new Grid.GridStride(1),
-            true, "dx = dy·γ/√(running var + ε)", Kernel.ptr("dy"), Kernel.ptr("gamma"), Kernel.ptr("runningVar"), f32("eps"),
+            true, "dx = dy·γ/√(running var + ε)", "8", Kernel.ptr("dy"), Kernel.ptr("gamma"), Kernel.ptr("runningVar"), f32("eps"),
             Kernel.ptr("dx"), i32("channels"), i32("inner"), i64("n"));
     static final Kernel INFERENCE_BACKWARD_PARAMS = Kernel.of("bn_inference_backward_params_f32", "batchnorm.cu",
-            new Grid.BlockPer("channels"), true, "dγ = Σ dy·(x − μ)/σ, dβ = Σ dy, one block per channel", Kernel.ptr("x"),
+            new Grid.BlockPer("channels"), true, "dγ = Σ dy·(x − μ)/σ, dβ = Σ dy, one block per channel", "8", Kernel.ptr("x"),
             Kernel.ptr("dy"), Kernel.ptr("runningMean"), Kernel.ptr("runningVar"), f32("eps"), Kernel.ptr("dgamma"), Kernel.ptr("dbeta"),
             i32("outer"), i32("channels"), i32("inner"));
 

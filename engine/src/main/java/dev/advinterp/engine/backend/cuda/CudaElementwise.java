@@ -19,28 +19,28 @@ final class CudaElementwise implements ElementwiseKernels {
     private static final Grid EACH = new Grid.GridStride(1);
 
     /** Not launched by the backend (a fill is a 32-bit memset): the driver tests' kernel. */
-    static final Kernel FILL = Kernel.of("fill_f32", "elementwise.cu", EACH, false, "x = v",
+    static final Kernel FILL = Kernel.of("fill_f32", "elementwise.cu", EACH, false, "x = v", "4",
             ptr("x"), f32("v"), i64("n"));
     static final Kernel AXPBY = Kernel.of("axpby_f32", "elementwise.cu", EACH, false,
-            "out = a·x + b·y (out may alias x or y)", f32("a"), ptr("x"), f32("b"), ptr("y"), ptr("out"), i64("n"));
-    static final Kernel SCALE = Kernel.of("scale_f32", "elementwise.cu", EACH, false, "out = a·x",
+            "out = a·x + b·y (out may alias x or y)", "12", f32("a"), ptr("x"), f32("b"), ptr("y"), ptr("out"), i64("n"));
+    static final Kernel SCALE = Kernel.of("scale_f32", "elementwise.cu", EACH, false, "out = a·x", "8",
             ptr("x"), f32("a"), ptr("out"), i64("n"));
-    static final Kernel ADD_BIAS = Kernel.of("add_bias_f32", "elementwise.cu", EACH, false, "y[o,c,i] += bias[c]",
+    static final Kernel ADD_BIAS = Kernel.of("add_bias_f32", "elementwise.cu", EACH, false, "y[o,c,i] += bias[c]", "8",
             ptr("y"), ptr("bias"), i32("channels"), i32("inner"), i64("n"));
     static final Kernel CHANNEL_AFFINE = Kernel.of("channel_affine_f32", "elementwise.cu", EACH, false,
-            "y = scale[c]·x + shift[c] (shift NULL: 0)", ptr("x"), ptr("scale"), ptr("shift"), ptr("y"), i32("channels"),
+            "y = scale[c]·x + shift[c] (shift NULL: 0)", "8", ptr("x"), ptr("scale"), ptr("shift"), ptr("y"), i32("channels"),
             i32("inner"), i64("n"));
-    static final Kernel RELU_FORWARD = Kernel.of("relu_forward_f32", "elementwise.cu", EACH, false, "y = max(0, x)",
+    static final Kernel RELU_FORWARD = Kernel.of("relu_forward_f32", "elementwise.cu", EACH, false, "y = max(0, x)", "8",
             ptr("x"), ptr("y"), i64("n"));
-    static final Kernel RELU_BACKWARD = Kernel.of("relu_backward_f32", "elementwise.cu", EACH, false, "dx = y > 0 ? dy : 0",
+    static final Kernel RELU_BACKWARD = Kernel.of("relu_backward_f32", "elementwise.cu", EACH, false, "dx = y > 0 ? dy : 0", "12",
             ptr("y"), ptr("dy"), ptr("dx"), i64("n"));
     /** The seed travels as the bits of an unsigned long long, exactly as DropoutMask.keep mixes them. */
     static final Kernel DROPOUT_FORWARD = Kernel.of("dropout_forward_f32", "elementwise.cu", EACH, false,
-            "inverted dropout, mask = DropoutMask.keep(seed, i, p) recomputed", ptr("x"), ptr("y"), f32("p"), i64("seed"), i64("n"));
+            "inverted dropout, mask = DropoutMask.keep(seed, i, p) recomputed", "8", ptr("x"), ptr("y"), f32("p"), i64("seed"), i64("n"));
     static final Kernel DROPOUT_BACKWARD = Kernel.of("dropout_backward_f32", "elementwise.cu", EACH, false,
-            "its gradient, the same mask", ptr("dy"), ptr("dx"), f32("p"), i64("seed"), i64("n"));
+            "its gradient, the same mask", "8", ptr("dy"), ptr("dx"), f32("p"), i64("seed"), i64("n"));
     static final Kernel SUM_BIAS = Kernel.of("sum_bias_f32", "reductions.cu", new Grid.BlockPer("channels"), true,
-            "dbias[c] = Σ_{o,i} dy[o,c,i] in float64, a fixed tree per channel", ptr("dy"), ptr("dbias"), i32("outer"),
+            "dbias[c] = Σ_{o,i} dy[o,c,i] in float64, a fixed tree per channel", "4", ptr("dy"), ptr("dbias"), i32("outer"),
             i32("channels"), i32("inner"));
 
     static final List<Kernel> KERNELS = List.of(FILL, AXPBY, SCALE, ADD_BIAS, CHANNEL_AFFINE, RELU_FORWARD, RELU_BACKWARD,

@@ -19,18 +19,18 @@ import static dev.advinterp.engine.backend.cuda.Kernel.i64;
 final class CudaFused implements FusedKernels {
     /** Moves a float4 per thread, so a quarter of the elementwise grid. */
     static final Kernel FGSM_STEP = Kernel.of("fgsm_step_f32", "fgsm_step.cu", new Grid.GridStride(4), false,
-            "x ← clip(x + α·sign(g), max(x0−ε, lo[c]), min(x0+ε, hi[c])), float4", Kernel.ptr("x"), Kernel.ptr("grad"), Kernel.ptr("x0"),
+            "x ← clip(x + α·sign(g), max(x0−ε, lo[c]), min(x0+ε, hi[c])), float4", "16", Kernel.ptr("x"), Kernel.ptr("grad"), Kernel.ptr("x0"),
             Kernel.ptr("lo"), Kernel.ptr("hi"), f32("alpha"), f32("eps"), i32("channels"), i32("inner"), i32("perChannel"), i64("n"));
     static final Kernel FEATURE_MATCHING = Kernel.of("feature_matching_f32", "feature_matching.cu",
             new Grid.Fixed(KernelLauncher.REDUCTION_BLOCKS), true,
-            "Σ(a−b)² partials and gradA = s·(a−b), gradB = −gradA in one pass, float4", Kernel.ptr("a"), Kernel.ptr("b"),
+            "Σ(a−b)² partials and gradA = s·(a−b), gradB = −gradA in one pass, float4", "16", Kernel.ptr("a"), Kernel.ptr("b"),
             Kernel.ptr("gradA"), Kernel.ptr("gradB"), Kernel.ptr("partials"), f32("gradScale"), i64("n"));
     /** gradScale already includes 1/rows. */
     static final Kernel SOFTMAX_XENT = Kernel.of("softmax_xent_f32", "softmax_xent.cu", new Grid.BlockPer("rows"), true,
-            "per-row loss lse − x[y] and gradient s·(softmax − onehot)", Kernel.ptr("logits"), Kernel.ptr("labels"), Kernel.ptr("grad"),
+            "per-row loss lse − x[y] and gradient s·(softmax − onehot)", "8", Kernel.ptr("logits"), Kernel.ptr("labels"), Kernel.ptr("grad"),
             Kernel.ptr("rowLoss"), i32("rows"), i32("cols"), f32("gradScale"));
     static final Kernel SGD_MOMENTUM = Kernel.of("sgd_momentum_f32", "sgd.cu", new Grid.GridStride(1), false,
-            "PyTorch's SGD with momentum, dampening, weight decay, Nesterov, float4", Kernel.ptr("p"), Kernel.ptr("grad"),
+            "PyTorch's SGD with momentum, dampening, weight decay, Nesterov, float4", "20", Kernel.ptr("p"), Kernel.ptr("grad"),
             Kernel.ptr("buf"), f32("lr"), f32("momentum"), f32("dampening"), f32("weightDecay"), i32("nesterov"), i64("n"));
 
     static final List<Kernel> KERNELS = List.of(FGSM_STEP, FEATURE_MATCHING, SOFTMAX_XENT, SGD_MOMENTUM);

@@ -19,10 +19,10 @@ import static dev.advinterp.engine.backend.cuda.Kernel.i32;
  */
 final class CudaPooling implements PoolingKernels {
     static final Kernel ADAPTIVE_AVG_POOL_FORWARD = Kernel.of("adaptive_avg_pool_forward_f32", "pooling.cu", new Grid.GridStride(1),
-            false, "PyTorch's adaptive average pooling, one thread per output", Kernel.ptr("x"), Kernel.ptr("y"), i32("planes"),
+            false, "PyTorch's adaptive average pooling, one thread per output", "≈8", Kernel.ptr("x"), Kernel.ptr("y"), i32("planes"),
             i32("h"), i32("w"), i32("oh"), i32("ow"));
     static final Kernel ADAPTIVE_AVG_POOL_BACKWARD = Kernel.of("adaptive_avg_pool_backward_f32", "pooling.cu",
-            new Grid.GridStride(1), false, "its gradient as a gather, one thread per input (no atomics; overwrites dx)",
+            new Grid.GridStride(1), false, "its gradient as a gather, one thread per input (no atomics; overwrites dx)", "≈8",
             Kernel.ptr("dy"), Kernel.ptr("dx"), i32("planes"), i32("h"), i32("w"), i32("oh"), i32("ow"));
 
     static final List<Kernel> KERNELS = List.of(ADAPTIVE_AVG_POOL_FORWARD, ADAPTIVE_AVG_POOL_BACKWARD);

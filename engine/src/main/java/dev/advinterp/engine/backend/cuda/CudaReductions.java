@@ -19,11 +19,11 @@ import static dev.advinterp.engine.backend.cuda.Kernel.i64;
  */
 final class CudaReductions implements ReductionKernels {
     static final Kernel SUM_PARTIALS = Kernel.of("sum_partials_f32", "reductions.cu", new Grid.Fixed(KernelLauncher.REDUCTION_BLOCKS),
-            true, "Σx in float64: one partial per block of 256 fixed slices", Kernel.ptr("x"), Kernel.ptr("partials"), i64("n"));
+            true, "Σx in float64: one partial per block of 256 fixed slices", "4", Kernel.ptr("x"), Kernel.ptr("partials"), i64("n"));
     static final Kernel SUM_FINISH = Kernel.of("sum_finish_f64", "reductions.cu", new Grid.Fixed(1), true,
-            "Σ of the partials in a fixed tree", Kernel.ptr("partials"), i32("count"), Kernel.ptr("out"));
+            "Σ of the partials in a fixed tree", "the 256 partials", Kernel.ptr("partials"), i32("count"), Kernel.ptr("out"));
     static final Kernel ARGMAX_ROWS = Kernel.of("argmax_rows_f32", "reductions.cu", new Grid.BlockPer("rows"), true,
-            "first maximum of each row", Kernel.ptr("x"), Kernel.ptr("out"), i32("rows"), i32("cols"));
+            "first maximum of each row", "4", Kernel.ptr("x"), Kernel.ptr("out"), i32("rows"), i32("cols"));
 
     static final List<Kernel> KERNELS = List.of(SUM_PARTIALS, SUM_FINISH, ARGMAX_ROWS);
 

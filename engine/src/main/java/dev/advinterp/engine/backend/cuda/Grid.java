@@ -29,7 +29,7 @@ sealed interface Grid {
     record BlockPer(String param) implements Grid {
         @Override
         public String describe() {
-            return "one block per " + param;
+            return "`" + param + "` blocks";
         }
     }
 

@@ -17,10 +17,11 @@ import java.util.List;
  * @param source   the file of kernels/src/main/cuda that defines it
  * @param grid     how it is launched
  * @param barriers whether it calls {@code __syncthreads} (the CPU stand-in runs such a block's threads as fibers)
- * @param computes its formula in a few words, for the docs (the source's comment gives shapes and memory traffic)
+ * @param computes its formula in a few words, for the docs (the source's comment gives the shapes)
+ * @param bytes    bytes it moves per element, for the docs
  * @param params   its parameters in order
  */
-record Kernel(String name, String source, Grid grid, boolean barriers, String computes, List<Param> params) {
+record Kernel(String name, String source, Grid grid, boolean barriers, String computes, String bytes, List<Param> params) {
 
     /** One parameter: a name (as in the CUDA C) and the kind of its slot. */
     record Param(String name, Kind kind) {
@@ -33,8 +34,8 @@ record Kernel(String name, String source, Grid grid, boolean barriers, String co
         }
     }
 
-    static Kernel of(String name, String source, Grid grid, boolean barriers, String computes, Param... params) {
-        return new Kernel(name, source, grid, barriers, computes, List.of(params));
+    static Kernel of(String name, String source, Grid grid, boolean barriers, String computes, String bytes, Param... params) {
+        return new Kernel(name, source, grid, barriers, computes, bytes, List.of(params));
     }
 
     static Param ptr(String name) {
