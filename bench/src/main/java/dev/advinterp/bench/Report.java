@@ -5,6 +5,7 @@ import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cpu.Gemm;
 import dev.advinterp.engine.backend.cpu.OpenBlas;
 import dev.advinterp.engine.backend.cpu.Parallel;
+import dev.advinterp.nn.io.Json;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,7 +94,7 @@ public final class Report {
         Map<String, Object> numpyInfo = Map.of();
         if (numpy != null) {
             @SuppressWarnings("unchecked")
-            Map<String, Object> doc = (Map<String, Object>) Json.parse(Files.readString(numpy));
+            Map<String, Object> doc = (Map<String, Object>) Json.parse(Files.readString(numpy), numpy.toString(), true);
             numpyInfo = map(doc.get("info"));
             for (Object o : (List<?>) doc.get("results")) {
                 Map<String, Object> r = map(o);
@@ -110,11 +111,7 @@ public final class Report {
 
     private static List<Row> readJmh(Path p) throws IOException {
         Object doc;
-        try {
-            doc = Json.parse(Files.readString(p));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(p + ": " + e.getMessage(), e);
-        }
+        doc = Json.parse(Files.readString(p), p.toString(), true);
         if (!(doc instanceof List<?> list)) throw new IllegalArgumentException(p + ": not a JMH result list (expected a JSON array)");
         List<Row> rows = new ArrayList<>();
         for (Object o : list) {
@@ -142,7 +139,7 @@ public final class Report {
     }
 
     private static double num(Object o) {
-        if (o instanceof Double d) return d;
+        if (o instanceof Number d) return d.doubleValue();
         if (o instanceof String s) {
             try {
                 return Double.parseDouble(s);

@@ -47,9 +47,8 @@ public record MemoryProfile(String model, int batch, int size, long parameterByt
             long outputs;
             mem.resetMemoryPeak();
             long evalBase = mem.memoryInUse();
-            boolean was = m.isTraining();
-            m.eval();
-            try (Scope s = Scope.open(); Activations cap = Activations.capture(m.namedModules().keySet().toArray(String[]::new))) {
+            try (var mode = m.inMode(false); Scope s = Scope.open();
+                 Activations cap = Activations.capture(m.namedModules().keySet().toArray(String[]::new))) {
                 m.call(Tensor.rand(1, 0f, 1f, batch, c, size, size));
                 Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
                 long sum = 0;
@@ -57,8 +56,6 @@ public record MemoryProfile(String model, int batch, int size, long parameterByt
                     if (seen.add(t.storage())) sum += t.storage().byteSize();
                 }
                 outputs = sum;
-            } finally {
-                m.train(was);
             }
             long forwardPeak = mem.memoryPeak() - evalBase;
             return new MemoryProfile(m.config().toString(), batch, size, params, optimizer, mem.workspaceBytes(),

@@ -1,9 +1,7 @@
 package dev.advinterp.nn;
 
 import dev.advinterp.engine.Scope;
-import dev.advinterp.engine.Shape;
 import dev.advinterp.engine.Tensor;
-import dev.advinterp.nn.io.DType;
 import dev.advinterp.nn.io.HostTensor;
 
 import java.util.ArrayList;
@@ -206,6 +204,21 @@ public abstract class Module implements AutoCloseable {
 
     public final boolean isTraining() {
         return training;
+    }
+
+    /** Puts the tree in training or evaluation mode until {@link ModeScope#close()}, which restores the mode it had. */
+    public final ModeScope inMode(boolean training) {
+        ModeScope scope = new ModeScope(this, this.training);
+        train(training);
+        return scope;
+    }
+
+    /** The mode a module had before {@link #inMode}; closing it puts that mode back. */
+    public record ModeScope(Module module, boolean previous) implements AutoCloseable {
+        @Override
+        public void close() {
+            module.train(previous);
+        }
     }
 
     /** Sets the seed of every random layer (dropout) of the tree; each mixes in its own path. */

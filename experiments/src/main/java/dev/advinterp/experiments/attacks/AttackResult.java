@@ -31,7 +31,7 @@ public record AttackResult(Tensor adversarial, int[] predicted, boolean[] succes
         for (int i = 0; i < n; i++) {
             double s = 0, m = 0;
             for (int j = 0; j < per; j++) {
-                double d = (a[i * per + j] - x[i * per + j]) * 255.0;
+                double d = PixelUnits.toPixels(a[i * per + j] - x[i * per + j]);
                 s += d * d;
                 m = Math.max(m, Math.abs(d));
             }
@@ -40,9 +40,7 @@ public record AttackResult(Tensor adversarial, int[] predicted, boolean[] succes
         }
         int[] pred;
         float[] conf = new float[n];
-        boolean was = model.isTraining();
-        model.eval();
-        try (Scope s = Scope.open()) {
+        try (var mode = model.inMode(false); Scope s = Scope.open()) {
             Tensor logits = model.call(adv);
             pred = Ops.argmax(logits);
             float[] z = logits.toArray();
@@ -53,8 +51,6 @@ public record AttackResult(Tensor adversarial, int[] predicted, boolean[] succes
                 for (int j = 0; j < k; j++) sum += Math.exp(z[i * k + j] - max);
                 conf[i] = (float) (1.0 / sum);
             }
-        } finally {
-            model.train(was);
         }
         boolean[] success = new boolean[n];
         for (int i = 0; i < n; i++) success[i] = targeted ? pred[i] == labels[i] : pred[i] != labels[i];

@@ -33,15 +33,14 @@ public record Fgsm(float epsPixels, boolean trainingMode) implements Attack {
 
     @Override
     public Tensor perturb(ImageModel model, Tensor images, int[] labels) {
-        float eps = epsPixels / 255f;
+        float eps = PixelUnits.toRange(epsPixels);
         Tensor adv = images.copy();
-        Gradients.inMode(model, trainingMode, () -> {
+        try (var mode = model.inMode(trainingMode)) {
             try (Scope s = Scope.open()) {
-                Tensor g = Gradients.ofCrossEntropy(model, images, labels);
+                Tensor g = InputGradients.ofCrossEntropy(model, images, labels);
                 Ops.fgsmStep(adv, g, images, eps, eps, Bounds.LO, Bounds.HI);
             }
-            return null;
-        });
+        }
         return adv;
     }
 }

@@ -49,7 +49,7 @@ public record IterativeFgsm(float epsPixels, float stepPixels, int steps, boolea
 
     @Override
     public Tensor perturb(ImageModel model, Tensor images, int[] labels) {
-        float eps = epsPixels / 255f, alpha = (targeted ? -1 : 1) * stepPixels / 255f;
+        float eps = PixelUnits.toRange(epsPixels), alpha = (targeted ? -1 : 1) * PixelUnits.toRange(stepPixels);
         Tensor adv = images.copy();
         if (randomStart) {
             float[] v = adv.toArray();
@@ -59,15 +59,14 @@ public record IterativeFgsm(float epsPixels, float stepPixels, int steps, boolea
                 adv.copyFrom(Tensor.of(v, adv.shape().dims()));
             }
         }
-        Gradients.inMode(model, trainingMode, () -> {
+        try (var mode = model.inMode(trainingMode)) {
             for (int k = 0; k < steps; k++) {
                 try (Scope s = Scope.open()) {
-                    Tensor g = Gradients.ofCrossEntropy(model, adv, labels);
+                    Tensor g = InputGradients.ofCrossEntropy(model, adv, labels);
                     Ops.fgsmStep(adv, g, images, alpha, eps, Bounds.LO, Bounds.HI);
                 }
             }
-            return null;
-        });
+        }
         return adv;
     }
 }

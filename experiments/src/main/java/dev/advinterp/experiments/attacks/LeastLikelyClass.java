@@ -34,12 +34,9 @@ public record LeastLikelyClass(float epsPixels, boolean trainingMode) implements
 
     /** The least-likely class of each clean image. */
     public int[] targets(ImageModel model, Tensor images) {
-        return Gradients.inMode(model, trainingMode, () -> {
-            try (Scope s = Scope.open()) {
-                Tensor neg = Ops.scale(model.call(images), -1f);
-                return Ops.argmax(neg);
-            }
-        });
+        try (var mode = model.inMode(trainingMode); Scope s = Scope.open()) {
+            return Ops.argmax(Ops.scale(model.call(images), -1f));
+        }
     }
 
     @Override

@@ -34,7 +34,7 @@ public record PgdL2(float epsPixels, float stepPixels, int steps, long seed, boo
     @Override
     public Tensor perturb(ImageModel model, Tensor images, int[] labels) {
         int n = images.dim(0), per = (int) (images.numel() / n);
-        float eps = epsPixels / 255f, alpha = stepPixels / 255f;
+        float eps = PixelUnits.toRange(epsPixels), alpha = PixelUnits.toRange(stepPixels);
         float[] x0 = images.toArray(), x = x0.clone();
         SplittableRandom r = new SplittableRandom(seed);
         for (int i = 0; i < n; i++) {
@@ -49,11 +49,11 @@ public record PgdL2(float epsPixels, float stepPixels, int steps, long seed, boo
             for (int j = 0; j < per; j++) x[i * per + j] = clip01(x0[i * per + j] + (float) (d[j] * radius));
         }
         Tensor adv = images.copy();
-        Gradients.inMode(model, trainingMode, () -> {
+        try (var mode = model.inMode(trainingMode)) {
             for (int k = 0; k < steps; k++) {
                 try (Scope s = Scope.open()) {
                     Tensor cur = Tensor.of(x, images.shape().dims());
-                    float[] g = Gradients.ofCrossEntropy(model, cur, labels).toArray();
+                    float[] g = InputGradients.ofCrossEntropy(model, cur, labels).toArray();
                     for (int i = 0; i < n; i++) {
                         double gn = 0;
                         for (int j = 0; j < per; j++) gn += (double) g[i * per + j] * g[i * per + j];
@@ -63,8 +63,7 @@ public record PgdL2(float epsPixels, float stepPixels, int steps, long seed, boo
                     }
                 }
             }
-            return null;
-        });
+        }
         try (Scope s = Scope.open()) {
             adv.copyFrom(Tensor.of(x, images.shape().dims()));
         }

@@ -63,7 +63,7 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
         double[] lambda = new double[n], lower = new double[n], upper = new double[n];
         java.util.Arrays.fill(lambda, initialLambda);
         java.util.Arrays.fill(upper, Double.POSITIVE_INFINITY);
-        Gradients.inMode(model, trainingMode, () -> {
+        try (var mode = model.inMode(trainingMode)) {
             for (int round = 0; round < searchRounds; round++) {
                 float[] x = x0.clone(), m = new float[x.length], v = new float[x.length];
                 boolean[] hit = new boolean[n];
@@ -101,8 +101,7 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
                     }
                 }
             }
-            return null;
-        });
+        }
         float[] out = best.clone();
         for (int i = 0; i < n; i++) {
             if (Double.isInfinite(bestDist[i])) System.arraycopy(last, i * per, out, i * per, per);

@@ -1,11 +1,11 @@
 package dev.advinterp.experiments.cli;
 
-import dev.advinterp.experiments.data.broden.ScenesGenerator;
-import dev.advinterp.experiments.data.broden.ScenesOptions;
-import dev.advinterp.experiments.data.broden.ScenesSummary;
-import picocli.CommandLine;
+import dev.advinterp.experiments.data.scenes.ScenesGenerator;
+import dev.advinterp.experiments.data.scenes.ScenesOptions;
+import dev.advinterp.experiments.data.scenes.ScenesSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,33 +1,24 @@
 package dev.advinterp.experiments.cli;
 
-import dev.advinterp.experiments.data.Augmentation;
-import dev.advinterp.experiments.data.BatchLoader;
+import dev.advinterp.experiments.data.DataSources;
 import dev.advinterp.experiments.data.Dataset;
+import dev.advinterp.experiments.run.RunFolder;
+import dev.advinterp.experiments.run.TrainRun;
 import dev.advinterp.experiments.training.ConsistentLoss;
 import dev.advinterp.nn.models.Architecture;
-import dev.advinterp.nn.models.ImageModel;
-import dev.advinterp.nn.models.ModelConfig;
-import dev.advinterp.nn.models.Models;
-import dev.advinterp.nn.optim.LrSchedule;
-import dev.advinterp.nn.optim.Sgd;
-import dev.advinterp.nn.train.EpochStats;
-import dev.advinterp.nn.train.Objective;
-import dev.advinterp.nn.train.Trainer;
+import dev.advinterp.nn.models.Layout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code advinterp train}: normal or adversarial training (the consistent loss) of one of the
- * architectures on one of the datasets, with a checkpoint after every epoch and {@code --resume}.
+ * {@code advinterp train}: parses the options and runs {@link TrainRun}.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains alexnet, vgg16, vgg16_bn or resnet18 on a dataset, normally or with the consistent loss",
@@ -74,7 +65,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Use only the first N training and N/5 evaluation images (0: all).")
     int limit;
 
-    @Option(names = "--resume", description = "Continue from --out/checkpoint.safetensors if it exists.")
+    @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same settings required; --epochs may grow).")
     boolean resume;
 
     @Option(names = "--adversarial", description = "Train with the consistent loss (Eq. 6): α·CE(x) + (1−α)·CE(x*) + β·d(φ(x), φ(x*)), x* = FGSM(x).")
@@ -98,65 +89,35 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--inner-steps", description = "PGD steps that find x′ with --unrelaxed (default: ${DEFAULT-VALUE}).")
     int innerSteps = ConsistentLoss.Options.defaults().innerSteps();
 
+    @Option(names = "--layout", description = "torchvision (torchvision's layers at any size) or small (the small-input adaptations); default: torchvision at 224 px and above, small below.")
+    String layout;
+
+    @Option(names = "--width", description = "Width multiplier of every layer's channels and hidden units (default: ${DEFAULT-VALUE}: the published networks).")
+    float width = 1f;
+
+    @Option(names = "--force", description = "Start over in an --out that holds another training run (its outputs are deleted).")
+    boolean force;
+
     @Mixin
     DeviceOption device;
 
     @Override
     public Integer call() throws IOException {
         device.apply();
-        Architecture a = Architecture.parse(arch);
+        var settings = new TrainRun.Settings(Architecture.parse(arch), layout == null ? null : Layout.parse(layout), width, epochs, batch, lr,
+                momentum, weightDecay, nesterov, schedule, seed, !noAugment,
+                adversarial ? new ConsistentLoss.Options(alpha, beta, eps, layer, unrelaxed, innerSteps) : null);
         Dataset train = DataSources.limit(DataSources.open(data, true), limit);
         Dataset eval = DataSources.limit(DataSources.open(data, false), limit <= 0 ? 0 : Math.max(1, limit / 5));
-        if (train.height() != train.width()) {
-            throw new IllegalArgumentException(train.name() + " has " + train.height() + "×" + train.width() + " images; the models take square ones");
-        }
-        ModelConfig config = train.height() >= 224 ? ModelConfig.imagenet(a, seed)
-                : ModelConfig.small(a, train.channels(), train.height(), train.classes().size(), seed);
-        if (train.height() >= 224 && train.classes().size() != 1000) {
-            config = new ModelConfig(a, train.channels(), train.height(), train.classes().size(), config.mean(), config.std(), seed);
-        }
-        Files.createDirectories(out);
-        Objective objective = adversarial
-                ? new ConsistentLoss(new ConsistentLoss.Options(alpha, beta, eps, layer, unrelaxed, innerSteps))
-                : Objective.crossEntropy();
-        Augmentation aug = noAugment ? Augmentation.none() : Augmentation.randomCrop(4).then(Augmentation.horizontalFlip());
-        var options = new Trainer.Options(epochs, new Sgd.Options(lr, momentum, weightDecay, nesterov), LrSchedule.parse(schedule, epochs),
-                seed, out.resolve("checkpoint.safetensors"), out.resolve("metrics.csv"), resume, System.out);
-        System.out.printf("train: %s on %s (%d images, %d classes), %s, %d epochs, batch %d, lr %s (%s), seed %d%n", config, train.name(),
-                train.size(), train.classes().size(), adversarial ? describe() : "cross-entropy", epochs, batch, lr, schedule, seed);
-        try (ImageModel model = Models.create(config);
-             BatchLoader trainLoader = BatchLoader.training(train, batch, seed, aug);
-             BatchLoader evalLoader = BatchLoader.evaluation(eval, batch)) {
-            List<EpochStats> history = new Trainer(options, objective).fit(model, trainLoader, evalLoader);
-            ModelFiles.save(out.resolve("model.safetensors"), model);
-            writeJson(out.resolve("metrics.json"), history);
-            System.out.printf("wrote %s, %s and %s%n", out.resolve("model.safetensors"), out.resolve("metrics.csv"), out.resolve("metrics.json"));
+        settings.modelConfig(train); // a model that cannot be built for this data is an error before --out is touched
+        Map<String, Object> json = new LinkedHashMap<>(settings.json());
+        json.put("data", data);
+        json.put("limit", limit);
+        try (RunFolder folder = RunFolder.open(out, "train", json, TrainRun.OUTPUTS, resume, force)) {
+            TrainRun.run(settings, train, eval, folder, System.out);
+            System.out.printf("wrote %s, %s and %s%n", folder.file(TrainRun.MODEL), folder.file(TrainRun.METRICS_CSV), folder.file(TrainRun.METRICS_JSON));
             if (train.skipped() > 0) System.out.printf("skipped %d unreadable images%n", train.skipped());
         }
         return 0;
-    }
-
-    private String describe() {
-        return String.format(Locale.ROOT, "consistent loss (α %.2f, β %.2f, ε %.1f, φ %s%s)", alpha, beta, eps,
-                layer == null ? "last conv" : layer, unrelaxed ? ", unrelaxed with " + innerSteps + " inner steps" : "");
-    }
-
-    private static void writeJson(Path file, List<EpochStats> history) throws IOException {
-        StringBuilder sb = new StringBuilder("[\n");
-        for (int i = 0; i < history.size(); i++) {
-            EpochStats e = history.get(i);
-            sb.append(String.format(Locale.ROOT,
-                    "  {\"epoch\": %d, \"lr\": %s, \"train_loss\": %s, \"train_accuracy\": %s, \"val_loss\": %s, \"val_accuracy\": %s, \"seconds\": %s}%s%n",
-                    e.epoch(), num(e.lr()), num(e.trainLoss()), num(e.trainAccuracy()), num(e.valLoss()), num(e.valAccuracy()), num(e.seconds()),
-                    i + 1 < history.size() ? "," : ""));
-        }
-        sb.append("]\n");
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "metrics", ".tmp");
-        Files.writeString(tmp, sb, StandardCharsets.UTF_8);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static String num(double v) {
-        return Double.isFinite(v) ? Double.toString(v) : "null";
     }
 }

@@ -4,6 +4,8 @@ import dev.advinterp.engine.Ops;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.Tensor;
+import dev.advinterp.experiments.attacks.Bounds;
+import dev.advinterp.experiments.attacks.PixelUnits;
 import dev.advinterp.nn.Activations;
 import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.train.Objective;
@@ -38,7 +40,6 @@ public final class ConsistentLoss implements Objective {
         }
     }
 
-    private static final float[] LO = {0f}, HI = {1f};
     private final Options options;
 
     public ConsistentLoss(Options options) {
@@ -54,7 +55,7 @@ public final class ConsistentLoss implements Objective {
         Tape tape = Tape.active();
         if (tape == null) throw new IllegalStateException("the consistent loss runs inside a recording tape (the trainer's)");
         String layer = options.layer() == null ? model.phiLayer() : options.layer();
-        float eps = options.epsPixels() / 255f;
+        float eps = PixelUnits.toRange(options.epsPixels());
         tape.watch(x);
         Tensor logits, phi;
         try (Activations cap = Activations.capture(layer)) {
@@ -65,7 +66,7 @@ public final class ConsistentLoss implements Objective {
         Tensor xAdv = x.copy(); // not watched: x* is a constant of the training loss
         try (Scope s = Scope.open()) {
             Tensor g = tape.gradients(ceClean, x).of(x);
-            Ops.fgsmStep(xAdv, g, x, eps, eps, LO, HI);
+            Ops.fgsmStep(xAdv, g, x, eps, eps, Bounds.LO, Bounds.HI);
         }
         Tensor logitsAdv, phiAdv;
         try (Activations cap = Activations.capture(layer)) {
@@ -89,20 +90,16 @@ public final class ConsistentLoss implements Objective {
     /** PGD from x* that maximises d(φ(x), φ(x′)) with φ(x) held constant. */
     private Tensor strongestFeatureAdversary(ImageModel model, Tensor x, Tensor xAdv, Tensor phiClean, String layer, float eps) {
         Tensor xp = xAdv.copy();
-        boolean was = model.isTraining();
-        model.eval();
-        try {
+        try (var mode = model.inMode(false)) {
             for (int k = 0; k < options.innerSteps(); k++) {
                 try (Scope s = Scope.open(); Tape inner = Tape.start(); Activations cap = Activations.capture(layer)) {
                     inner.watch(xp);
                     model.call(xp);
                     Tensor d = Ops.featureMatching(phiClean, cap.get(layer));
                     Tensor g = inner.gradients(d, xp).of(xp);
-                    Ops.fgsmStep(xp, g, x, eps / 4, eps, LO, HI);
+                    Ops.fgsmStep(xp, g, x, eps / 4, eps, Bounds.LO, Bounds.HI);
                 }
             }
-        } finally {
-            model.train(was);
         }
         return xp;
     }

@@ -34,7 +34,7 @@ class AttackInvariantsTest {
             Tensor x = images();
             Tensor adv = new Fgsm(4f).perturb(m, x, labels());
             insideBallAndRange(x, adv, 4f);
-            float[] g = Gradients.ofCrossEntropy(m, x, labels()).toArray(), xs = x.toArray(), a = adv.toArray();
+            float[] g = InputGradients.ofCrossEntropy(m, x, labels()).toArray(), xs = x.toArray(), a = adv.toArray();
             float eps = 4f / 255f;
             int moved = 0;
             for (int i = 0; i < g.length; i++) {

@@ -268,7 +268,7 @@ class GoldenAttackTest {
         for (int k = 0; k + 1 < iterates.size(); k++) {
             try (Scope s = Scope.open()) {
                 Tensor cur = Tensor.of(iterates.get(k), dims);
-                Tensor g = Gradients.ofCrossEntropy(model, cur, labels);
+                Tensor g = InputGradients.ofCrossEntropy(model, cur, labels);
                 Ops.fgsmStep(cur, g, x0, a.alpha(), a.eps(), Bounds.LO, Bounds.HI);
                 float[] actual = cur.toArray(), expected = iterates.get(k + 1);
                 for (int i = 0; i < numel; i++) {

@@ -100,7 +100,7 @@ class GoldenTargetedL2Test {
         try (ImageModel model = f.loadModel(); Scope s = Scope.open()) {
             for (int k = 0; k < steps; k++) {
                 State st = states.get(k);
-                float[] g = Gradients.ofCrossEntropy(model, Tensor.of(st.x(), dims), targets).toArray();
+                float[] g = InputGradients.ofCrossEntropy(model, Tensor.of(st.x(), dims), targets).toArray();
                 double gMax = 0, gErr = 0;
                 for (int i = 0; i < numel; i++) {
                     gMax = Math.max(gMax, Math.abs(grads[k * numel + i]));

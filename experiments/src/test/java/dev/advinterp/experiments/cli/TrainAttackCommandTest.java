@@ -1,6 +1,7 @@
 package dev.advinterp.experiments.cli;
 
 import dev.advinterp.experiments.data.FashionMnist;
+import dev.advinterp.experiments.run.AttackRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +43,7 @@ class TrainAttackCommandTest {
         assertEquals(0, run("attack", "--model", straight.resolve("model.safetensors").toString(), "--data", "fashion-mnist",
                 "--out", att.toString(), "--attack", "fgsm", "--eps", "8", "--limit", "10", "--batch", "4"));
         List<String> rows = Files.readAllLines(att.resolve("results.csv"));
-        assertEquals(AttackCommand.HEADER, rows.getFirst());
+        assertEquals(String.join(",", AttackRun.HEADER), rows.getFirst());
         assertEquals(11, rows.size());
         for (String r : rows.subList(1, rows.size())) {
             String[] f = r.split(",");

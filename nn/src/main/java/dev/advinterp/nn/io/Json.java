@@ -13,21 +13,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The small JSON subset a safetensors header needs, read and written without a library so the
- * nn module stays dependency-free. Objects become {@link LinkedHashMap} (key order kept,
- * duplicate keys refused), arrays {@link ArrayList}, integers {@link Long} (or
- * {@link BigInteger} when too large), other numbers {@link Double}, {@code null} Java null.
- * Parsing works on the raw UTF-8 bytes so that an error can name the exact byte offset.
+ * The project's one JSON reader and writer: strict enough for a safetensors header read from an
+ * untrusted file, and what every command uses for its results, settings and reports. Written
+ * here rather than taken from a library so the weight readers stay dependency-free and their
+ * limits (depth, duplicate keys, strict UTF-8) stay in view. Objects become
+ * {@link LinkedHashMap} (key order kept, duplicate keys refused), arrays {@link ArrayList},
+ * integers {@link Long} (or {@link BigInteger} when too large), other numbers {@link Double},
+ * {@code null} Java null. Parsing works on the raw UTF-8 bytes so that an error can name the
+ * exact byte offset.
  */
-final class Json {
+public final class Json {
 
     /** A syntax error at a byte offset of the parsed range. */
-    static final class SyntaxException extends Exception {
+    public static final class SyntaxException extends Exception {
         final int offset;
 
         SyntaxException(int offset, String message) {
             super(message);
             this.offset = offset;
+        }
+
+        /** The byte offset of the error in the parsed text. */
+        public int offset() {
+            return offset;
         }
     }
 
@@ -36,22 +44,50 @@ final class Json {
 
     private final byte[] b;
     private final int end;
+    private final boolean nonFinite;
     private int pos;
 
-    private Json(byte[] b, int start, int end) {
+    private Json(byte[] b, int start, int end, boolean nonFinite) {
         this.b = b;
         this.pos = start;
         this.end = end;
+        this.nonFinite = nonFinite;
     }
 
     /** Parses one JSON value filling {@code b[start, end)} (surrounding whitespace allowed). */
-    static Object parse(byte[] b, int start, int end) throws SyntaxException {
-        Json p = new Json(b, start, end);
+    public static Object parse(byte[] b, int start, int end) throws SyntaxException {
+        return parse(b, start, end, false);
+    }
+
+    private static Object parse(byte[] b, int start, int end, boolean nonFinite) throws SyntaxException {
+        Json p = new Json(b, start, end, nonFinite);
         p.skipWhitespace();
         Object v = p.value(0);
         p.skipWhitespace();
         if (p.pos != end) throw p.error("unexpected " + p.describe() + " after the end of the JSON value");
         return v;
+    }
+
+    /**
+     * Parses a JSON text; {@code source} (a file name) starts the message of a syntax error.
+     * {@code allowNonFinite} also takes the bare {@code NaN}, {@code Infinity} and
+     * {@code -Infinity} that some writers (JMH, Python's json) put for undefined numbers.
+     */
+    public static Object parse(String text, String source, boolean allowNonFinite) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        try {
+            return parse(bytes, 0, bytes.length, allowNonFinite);
+        } catch (SyntaxException e) {
+            throw new IllegalArgumentException(source + ": not valid JSON at byte " + e.offset + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a file holding one JSON object; anything else is an error naming the file. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> readObject(java.nio.file.Path file) throws java.io.IOException {
+        Object v = parse(java.nio.file.Files.readString(file, StandardCharsets.UTF_8), file.toString(), false);
+        if (!(v instanceof Map<?, ?>)) throw new IllegalArgumentException(file + ": expected a JSON object");
+        return (Map<String, Object>) v;
     }
 
     private Object value(int depth) throws SyntaxException {
@@ -64,7 +100,13 @@ final class Json {
             case 't' -> literal("true", Boolean.TRUE);
             case 'f' -> literal("false", Boolean.FALSE);
             case 'n' -> literal("null", null);
+            case 'N' -> nonFinite("NaN", Double.NaN);
+            case 'I' -> nonFinite("Infinity", Double.POSITIVE_INFINITY);
             default -> {
+                if (nonFinite && b[pos] == '-' && pos + 1 < end && b[pos + 1] == 'I') {
+                    pos++;
+                    yield nonFinite("Infinity", Double.NEGATIVE_INFINITY);
+                }
                 if (b[pos] == '-' || (b[pos] >= '0' && b[pos] <= '9')) yield number();
                 throw error("unexpected " + describe() + ", expected a value");
             }
@@ -241,6 +283,11 @@ final class Json {
         return v;
     }
 
+    private Object nonFinite(String word, double v) throws SyntaxException {
+        if (!nonFinite) throw error("unexpected " + describe() + ", expected a value");
+        return literal(word, v);
+    }
+
     private void expect(char c) throws SyntaxException {
         if (peek() != c) throw error("unexpected " + describe() + ", expected '" + c + "'");
         pos++;
@@ -274,22 +321,39 @@ final class Json {
     // ---- writing ----
 
     /**
-     * The compact JSON text of a value built from maps with string keys, lists, strings, integral
-     * numbers, booleans and null: the form serde_json emits, which is what safetensors files hold.
+     * The compact JSON text of a value built from maps with string keys, lists, strings, numbers,
+     * booleans and null: the form serde_json emits, which is what safetensors files hold. A
+     * number that is not finite is written as null (JSON has no NaN).
      */
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder sb = new StringBuilder();
-        write(sb, value);
+        write(sb, value, -1);
         return sb.toString();
     }
 
-    private static void write(StringBuilder sb, Object v) {
+    /** The same, indented by two spaces per level and ending with a newline: for files a person reads. */
+    public static String pretty(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value, 0);
+        return sb.append('\n').toString();
+    }
+
+    private static void newline(StringBuilder sb, int indent) {
+        if (indent < 0) return;
+        sb.append('\n');
+        sb.append("  ".repeat(indent));
+    }
+
+    private static void write(StringBuilder sb, Object v, int indent) {
+        int inner = indent < 0 ? -1 : indent + 1;
         switch (v) {
             case null -> sb.append("null");
             case String s -> writeString(sb, s);
             case Long l -> sb.append(l.longValue());
             case Integer i -> sb.append(i.intValue());
             case BigInteger i -> sb.append(i);
+            case Double d -> sb.append(Double.isFinite(d) ? d.toString() : "null");
+            case Float f -> sb.append(Float.isFinite(f) ? f.toString() : "null");
             case Boolean bo -> sb.append(bo.booleanValue());
             case Map<?, ?> m -> {
                 sb.append('{');
@@ -297,18 +361,24 @@ final class Json {
                 for (Map.Entry<?, ?> e : m.entrySet()) {
                     if (!first) sb.append(',');
                     first = false;
+                    newline(sb, inner);
                     writeString(sb, (String) e.getKey());
-                    sb.append(':');
-                    write(sb, e.getValue());
+                    sb.append(indent < 0 ? ":" : ": ");
+                    write(sb, e.getValue(), inner);
                 }
+                if (!m.isEmpty()) newline(sb, indent);
                 sb.append('}');
             }
             case List<?> l -> {
                 sb.append('[');
+                // Lists of numbers stay on one line: a histogram of 50 bins is one line, not 50.
+                boolean flat = l.stream().allMatch(x -> x == null || x instanceof Number || x instanceof Boolean);
                 for (int i = 0; i < l.size(); i++) {
-                    if (i > 0) sb.append(',');
-                    write(sb, l.get(i));
+                    if (i > 0) sb.append(flat && indent >= 0 ? ", " : ",");
+                    if (!flat) newline(sb, inner);
+                    write(sb, l.get(i), inner);
                 }
+                if (!flat && !l.isEmpty()) newline(sb, indent);
                 sb.append(']');
             }
             default -> throw new IllegalArgumentException("cannot write a " + v.getClass().getSimpleName() + " as JSON");

@@ -1,5 +1,7 @@
 package dev.advinterp.nn.io;
 
+import dev.advinterp.engine.io.AtomicFile;
+
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;

@@ -6,22 +6,46 @@ import java.util.Arrays;
 
 /**
  * What a model is built for: architecture, input channels and size (square), class count, the
- * per-channel normalisation of its first layer, and the seed of its initialisation. At 224×224
- * the architectures are exactly torchvision's; below, each class documents its adaptations.
+ * per-channel normalisation of its first layer, the seed of its initialisation, the layout of its
+ * layers ({@link Layout}: torchvision's, or the small-input adaptations each model documents) and
+ * a width multiplier of every layer's channels and hidden units (1: the published networks; below
+ * 1, thinner networks for CPU-sized experiments, the state-dict keys unchanged).
  */
-public record ModelConfig(Architecture arch, int inChannels, int inputSize, int classes, float[] mean, float[] std, long seed) {
+public record ModelConfig(Architecture arch, int inChannels, int inputSize, int classes, float[] mean, float[] std, long seed,
+                          Layout layout, float width) {
+    /** Limits that keep a configuration read from a file from asking for absurd allocations. */
+    public static final int MAX_INPUT_SIZE = 4096, MAX_CLASSES = 100_000, MAX_CHANNELS = 64;
+    public static final float MAX_WIDTH = 4f;
 
     public ModelConfig {
         if (inChannels <= 0 || classes <= 0) {
             throw new IllegalArgumentException("model config: channels and classes must be positive, got " + inChannels + ", " + classes);
+        }
+        if (inChannels > MAX_CHANNELS || classes > MAX_CLASSES || inputSize > MAX_INPUT_SIZE) {
+            throw new IllegalArgumentException("model config: " + inChannels + " channels, " + classes + " classes, " + inputSize
+                    + " px is beyond the supported limits (" + MAX_CHANNELS + " channels, " + MAX_CLASSES + " classes, " + MAX_INPUT_SIZE + " px)");
         }
         if (inputSize < 28) throw new IllegalArgumentException("model config: input size " + inputSize + " is below the smallest supported, 28");
         if (mean.length != inChannels || std.length != inChannels) {
             throw new IllegalArgumentException("model config: " + inChannels + " input channels need as many means and stds, got "
                     + mean.length + " and " + std.length);
         }
+        if (layout == null) layout = Layout.forSize(inputSize);
+        if (!(width > 0 && width <= MAX_WIDTH)) {
+            throw new IllegalArgumentException("model config: width multiplier " + width + " is outside (0, " + MAX_WIDTH + "]");
+        }
         mean = mean.clone();
         std = std.clone();
+    }
+
+    /** The default layout for the size, full width. */
+    public ModelConfig(Architecture arch, int inChannels, int inputSize, int classes, float[] mean, float[] std, long seed) {
+        this(arch, inChannels, inputSize, classes, mean, std, seed, Layout.forSize(inputSize), 1f);
+    }
+
+    /** {@code n} channels scaled by the width multiplier (at least 1). */
+    public int scaled(int n) {
+        return Math.max(1, Math.round(n * width));
     }
 
     /** torchvision's layout: 3×224×224 ImageNet images, 1000 classes, ImageNet statistics. */
@@ -38,11 +62,23 @@ public record ModelConfig(Architecture arch, int inChannels, int inputSize, int 
     }
 
     public ModelConfig withNormalization(float[] mean, float[] std) {
-        return new ModelConfig(arch, inChannels, inputSize, classes, mean, std, seed);
+        return new ModelConfig(arch, inChannels, inputSize, classes, mean, std, seed, layout, width);
     }
 
     public ModelConfig withSeed(long s) {
-        return new ModelConfig(arch, inChannels, inputSize, classes, mean, std, s);
+        return new ModelConfig(arch, inChannels, inputSize, classes, mean, std, s, layout, width);
+    }
+
+    public ModelConfig withLayout(Layout l) {
+        return new ModelConfig(arch, inChannels, inputSize, classes, mean, std, seed, l, width);
+    }
+
+    public ModelConfig withWidth(float w) {
+        return new ModelConfig(arch, inChannels, inputSize, classes, mean, std, seed, layout, w);
+    }
+
+    public ModelConfig withClasses(int n) {
+        return new ModelConfig(arch, inChannels, inputSize, n, mean, std, seed, layout, width);
     }
 
     @Override
@@ -57,18 +93,32 @@ public record ModelConfig(Architecture arch, int inChannels, int inputSize, int 
 
     /** The configuration as strings, for the metadata of weight files (see {@link #fromMetadata}). */
     public java.util.Map<String, String> toMetadata() {
-        return java.util.Map.of("arch", arch.id(), "in_channels", Integer.toString(inChannels), "input_size", Integer.toString(inputSize),
-                "classes", Integer.toString(classes), "mean", join(mean), "std", join(std), "seed", Long.toString(seed));
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("arch", arch.id());
+        m.put("in_channels", Integer.toString(inChannels));
+        m.put("input_size", Integer.toString(inputSize));
+        m.put("classes", Integer.toString(classes));
+        m.put("mean", join(mean));
+        m.put("std", join(std));
+        m.put("seed", Long.toString(seed));
+        m.put("layout", layout.id());
+        m.put("width", Float.toString(width));
+        return m;
     }
 
     /** Reads {@link #toMetadata()}; a missing or malformed entry is a clear error naming it. */
     public static ModelConfig fromMetadata(java.util.Map<String, String> m, String source) {
         try {
+            int size = Integer.parseInt(require(m, "input_size", source));
             return new ModelConfig(Architecture.parse(require(m, "arch", source)), Integer.parseInt(require(m, "in_channels", source)),
-                    Integer.parseInt(require(m, "input_size", source)), Integer.parseInt(require(m, "classes", source)),
-                    split(require(m, "mean", source)), split(require(m, "std", source)), Long.parseLong(m.getOrDefault("seed", "0")));
+                    size, Integer.parseInt(require(m, "classes", source)),
+                    split(require(m, "mean", source)), split(require(m, "std", source)), Long.parseLong(m.getOrDefault("seed", "0")),
+                    m.containsKey("layout") ? Layout.parse(m.get("layout")) : Layout.forSize(size),
+                    Float.parseFloat(m.getOrDefault("width", "1")));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(source + ": malformed model configuration in the metadata (" + e.getMessage() + ")");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
     }
 
@@ -94,8 +144,21 @@ public record ModelConfig(Architecture arch, int inChannels, int inputSize, int 
         return v;
     }
 
+    /** Architecture, input and classes; the layout and width only where they differ from the defaults. */
     @Override
     public String toString() {
-        return arch.id() + " " + inChannels + "×" + inputSize + "×" + inputSize + ", " + classes + " classes";
+        return arch.id() + (width == 1f ? "" : " (width " + width + ")") + (layout == Layout.forSize(inputSize) ? "" : " (" + layout.id() + " layout)")
+                + " " + inChannels + "×" + inputSize + "×" + inputSize + ", " + classes + " classes";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelConfig c && arch == c.arch && inChannels == c.inChannels && inputSize == c.inputSize && classes == c.classes
+                && Arrays.equals(mean, c.mean) && Arrays.equals(std, c.std) && seed == c.seed && layout == c.layout && width == c.width;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(arch, inChannels, inputSize, classes, Arrays.hashCode(mean), Arrays.hashCode(std), seed, layout, width);
     }
 }

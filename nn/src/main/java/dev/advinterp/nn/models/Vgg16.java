@@ -17,13 +17,15 @@ import java.util.SplittableRandom;
 /**
  * VGG-16 (configuration D), with or without batch norm, as torchvision builds it: convolutions
  * initialised Kaiming-normal (fan-out, ReLU) with zero bias, batch norm 1 and 0, linear layers
- * N(0, 0.01) with zero bias. Small-input adaptations, keeping every state-dict key:
+ * N(0, 0.01) with zero bias. Small-input adaptations ({@link Layout#SMALL}), keeping every
+ * state-dict key:
  * <ul>
  *   <li>inputs below 224×224: the classifier comes after global average pooling (avgpool 1×1,
  *       so the first linear layer takes 512 features) and its hidden layers have 512 units;</li>
  *   <li>inputs below 32×32: the fifth max pool is left out (the map is already 1×1).</li>
  * </ul>
- * φ is conv5_3 after its ReLU: {@code features.29} ({@code features.42} with batch norm).
+ * The width multiplier scales every convolution's channels and the hidden units. φ is conv5_3
+ * after its ReLU: {@code features.29} ({@code features.42} with batch norm).
  */
 public final class Vgg16 extends ImageModel {
     private static final int[] CFG_D = {64, 64, -1, 128, 128, -1, 256, 256, 256, -1, 512, 512, 512, -1, 512, 512, 512, -1};
@@ -37,11 +39,16 @@ public final class Vgg16 extends ImageModel {
         boolean bn = c.arch() == Architecture.VGG16_BN;
         SplittableRandom r = new SplittableRandom(c.seed());
         features = new Sequential();
+        boolean adapt = c.layout() == Layout.SMALL;
         int in = c.inChannels(), lastRelu = -1, size = c.inputSize();
         for (int i = 0; i < CFG_D.length; i++) {
-            int v = CFG_D[i];
+            int v = CFG_D[i] < 0 ? CFG_D[i] : c.scaled(CFG_D[i]);
             if (v < 0) {
-                if (size < 2) continue;
+                if (size < 2) {
+                    if (adapt) continue;
+                    throw new IllegalArgumentException("VGG-16 with torchvision's five max pools needs inputs of 32 px or more, got "
+                            + c.inputSize() + " (the small layout adapts it)");
+                }
                 features.add(new MaxPool2d(2, 2, 0));
                 size /= 2;
                 continue;
@@ -54,11 +61,11 @@ public final class Vgg16 extends ImageModel {
         }
         child("features", features);
         phi = "features." + lastRelu;
-        boolean full = c.inputSize() >= 224;
-        int pool = full ? 7 : 1, hidden = full ? 4096 : 512;
+        boolean full = !adapt || c.inputSize() >= 224;
+        int pool = full ? 7 : 1, hidden = c.scaled(full ? 4096 : 512);
         avgpool = child("avgpool", new AdaptiveAvgPool2d(pool, pool));
         classifier = child("classifier", new Sequential(
-                linear(512 * pool * pool, hidden, r), new ReLU(), new Dropout(0.5f),
+                linear(in * pool * pool, hidden, r), new ReLU(), new Dropout(0.5f),
                 linear(hidden, hidden, r), new ReLU(), new Dropout(0.5f),
                 linear(hidden, c.classes(), r)));
     }

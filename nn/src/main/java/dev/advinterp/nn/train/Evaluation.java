@@ -11,11 +11,9 @@ import java.util.Iterator;
 public record Evaluation(double loss, double top1, double top5, long images) {
 
     public static Evaluation run(ImageModel model, BatchSource source) {
-        boolean was = model.isTraining();
-        model.eval();
         double lossSum = 0;
         long n = 0, c1 = 0, c5 = 0;
-        try {
+        try (var mode = model.inMode(false)) {
             for (Iterator<Batch> it = source.epoch(0); it.hasNext(); ) {
                 Batch b = it.next();
                 try (Scope s = Scope.open()) {
@@ -35,8 +33,6 @@ public record Evaluation(double loss, double top1, double top5, long images) {
                     n += b.n();
                 }
             }
-        } finally {
-            model.train(was);
         }
         if (n == 0) throw new IllegalArgumentException("evaluation on an empty batch source");
         return new Evaluation(lossSum / n, (double) c1 / n, (double) c5 / n, n);

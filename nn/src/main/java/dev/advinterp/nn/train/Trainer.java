@@ -4,7 +4,7 @@ import dev.advinterp.engine.Gradients;
 import dev.advinterp.engine.Ops;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tape;
-import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.io.AtomicFile;
 import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.optim.LrSchedule;
 import dev.advinterp.nn.optim.Sgd;
@@ -12,10 +12,8 @@ import dev.advinterp.nn.optim.Sgd;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -134,13 +132,10 @@ public final class Trainer {
         StringBuilder sb = new StringBuilder(EpochStats.CSV_HEADER).append('\n');
         for (EpochStats e : history) sb.append(e.csv()).append('\n');
         try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, sb, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            AtomicFile.writeString(file, sb);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the metrics to " + file, e);
+            throw new UncheckedIOException("cannot write the metrics to " + file + ": " + e.getMessage(), e);
         }
     }
 }

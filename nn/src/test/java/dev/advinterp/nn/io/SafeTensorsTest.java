@@ -1,5 +1,6 @@
 package dev.advinterp.nn.io;
 
+import dev.advinterp.engine.io.AtomicFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,7 @@
 package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.EngineConfig;
+import dev.advinterp.engine.io.AtomicFile;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -204,12 +204,8 @@ public final class OpenBlas implements Gemm {
         long size = url.openConnection().getContentLengthLong();
         if (Files.isRegularFile(target) && (size < 0 || Files.size(target) == size)) return;
         // Written beside the target and renamed: a concurrent or interrupted extraction never leaves a torn library.
-        Path tmp = Files.createTempFile(dir, name, ".part");
         try (InputStream in = url.openStream()) {
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
+            AtomicFile.copy(in, target);
         }
     }
 

@@ -2,6 +2,8 @@ package dev.advinterp.experiments.data.broden;
 
 import dev.advinterp.experiments.data.Dataset;
 import dev.advinterp.experiments.data.WordNetClass;
+import dev.advinterp.experiments.io.Csv;
+import dev.advinterp.experiments.io.ImageCodec;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -48,7 +50,8 @@ import java.util.regex.Pattern;
 public final class BrodenDataset {
     /** The columns of {@code index.csv} that are not categories. */
     public static final List<String> META_COLUMNS = List.of("image", "split", "ih", "iw", "sh", "sw");
-    static final String CLASSES = "classes.csv", IMAGE_CLASS = "image_class.csv";
+    /** Our additions for classification: the classes and each image's class. */
+    public static final String CLASSES = "classes.csv", IMAGE_CLASS = "image_class.csv";
     private static final Logger LOG = Logger.getLogger(BrodenDataset.class.getName());
     private static final Pattern CATEGORY_COUNT = Pattern.compile("^([^(]*)\\(([^)]*)\\)$");
 

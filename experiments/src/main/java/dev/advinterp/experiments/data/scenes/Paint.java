@@ -1,4 +1,4 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.data.scenes;
 
 /**
  * How a region is filled: its colour concept and jittered sRGB, optionally a texture drawn with a

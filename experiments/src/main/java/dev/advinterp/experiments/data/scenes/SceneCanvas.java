@@ -1,4 +1,4 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.data.scenes;
 
 import java.util.SplittableRandom;
 

@@ -1,12 +1,12 @@
-package dev.advinterp.experiments.data;
+package dev.advinterp.bench;
 
+import dev.advinterp.experiments.data.BatchLoader;
+import dev.advinterp.experiments.data.ImageNetClasses;
+import dev.advinterp.experiments.data.ImageNetFolder;
+import dev.advinterp.experiments.data.ImageNetTransform;
+import dev.advinterp.experiments.data.RgbImage;
 import dev.advinterp.nn.train.Batch;
 
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.IOException;
@@ -19,6 +19,11 @@ import java.util.Iterator;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 
 /**
  * Measures the ImageNet evaluation pipeline (JPEG decode, resize of the shorter side to 256,

@@ -1,4 +1,8 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.data.scenes;
+
+import dev.advinterp.experiments.data.broden.BrodenDataset;
+import dev.advinterp.experiments.io.Csv;
+import dev.advinterp.experiments.io.ImageCodec;
 
 import java.io.BufferedWriter;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.data.scenes;
 
 /**
  * A filled plane figure in pixel coordinates (x right, y down; pixel (i, j) has its centre at

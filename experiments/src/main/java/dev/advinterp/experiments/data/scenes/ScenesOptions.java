@@ -1,4 +1,4 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.data.scenes;
 
 /**
  * What to generate: how many images, their side in pixels (even, so masks are exactly half),

@@ -1,12 +1,7 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.io;
 
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
+import dev.advinterp.engine.io.AtomicFile;
+
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
@@ -14,12 +9,22 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
- * Image files to and from arrays. Streams are wrapped in memory caches explicitly: ImageIO's own
- * stream factories would otherwise spill every small PNG through a temporary file.
+ * Image files to and from arrays, and the project's one PNG writer (dataset images and masks,
+ * adversarial images, figures). Streams are wrapped in memory caches explicitly: ImageIO's own
+ * stream factories would otherwise spill every small PNG through a temporary file. Files are
+ * written atomically, so a killed run never leaves a truncated PNG under its final name.
  */
-final class ImageCodec {
+public final class ImageCodec {
 
     /** Looking a writer up costs as much as encoding a small mask, so each thread keeps one. */
     private static final ThreadLocal<ImageWriter> PNG_WRITER = ThreadLocal.withInitial(() -> ImageIO.getImageWritersByFormatName("png").next());
@@ -28,7 +33,7 @@ final class ImageCodec {
     }
 
     /** Decodes PNG/JPEG/whatever ImageIO knows; throws IOException with a reason when it cannot. */
-    static BufferedImage decode(byte[] bytes) throws IOException {
+    public static BufferedImage decode(byte[] bytes) throws IOException {
         ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
         try {
             // ImageIO.read closes the stream itself, except when no reader recognises the data.
@@ -45,7 +50,7 @@ final class ImageCodec {
     }
 
     /** RGB in [0, 1] as {@code [3, h, w]} row-major; grey and palette images are expanded to RGB. */
-    static float[] toChw(BufferedImage img) {
+    public static float[] toChw(BufferedImage img) {
         int w = img.getWidth(), h = img.getHeight(), hw = w * h;
         int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
         float[] out = new float[3 * hw];
@@ -62,7 +67,7 @@ final class ImageCodec {
      * Label numbers of a Broden mask, row-major: red + 256·green of each pixel, as NetDissect reads
      * them. A single-channel (grey) mask, which NetDissect cannot read, is taken as its values.
      */
-    static int[] toLabels(BufferedImage img) {
+    public static int[] toLabels(BufferedImage img) {
         int w = img.getWidth(), h = img.getHeight();
         int[] out = new int[w * h];
         Raster r = img.getRaster();
@@ -79,9 +84,15 @@ final class ImageCodec {
     }
 
     /** A PNG of packed {@code 0xRRGGBB} pixels, bytes identical for identical pixels. */
-    static byte[] png(int[] rgb, int w, int h) {
+    public static byte[] png(int[] rgb, int w, int h) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
         img.setRGB(0, 0, w, h, rgb, 0, w);
+        return png(img);
+    }
+
+    /** A PNG of an image, bytes identical for identical pixels. */
+    public static byte[] png(BufferedImage img) {
+        int w = img.getWidth(), h = img.getHeight();
         ImageWriter writer = PNG_WRITER.get();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(w * h + 1024);
         try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
@@ -99,8 +110,40 @@ final class ImageCodec {
         return bytes.toByteArray();
     }
 
+    /** Writes an image as a PNG file, atomically. */
+    public static void writePng(Path file, BufferedImage img) throws IOException {
+        AtomicFile.writeBytes(file, png(img));
+    }
+
+    /**
+     * An image of {@code [c, h, w]} floats in [0, 1] starting at {@code offset} (one image of a
+     * batch): grey for one channel, RGB for three; values are clamped and rounded to 8 bits.
+     */
+    public static BufferedImage fromChw(float[] v, int offset, int c, int h, int w) {
+        if (c != 1 && c != 3) throw new IllegalArgumentException("an image needs 1 or 3 channels, got " + c);
+        int hw = h * w;
+        int[] rgb = new int[hw];
+        for (int p = 0; p < hw; p++) {
+            int r = byteOf(v[offset + p]);
+            int g = c == 1 ? r : byteOf(v[offset + hw + p]), b = c == 1 ? r : byteOf(v[offset + 2 * hw + p]);
+            rgb[p] = (r << 16) | (g << 8) | b;
+        }
+        BufferedImage img = new BufferedImage(w, h, c == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
+        if (c == 1) {
+            for (int p = 0; p < hw; p++) img.getRaster().setSample(p % w, p / w, 0, rgb[p] & 255);
+        } else {
+            img.setRGB(0, 0, w, h, rgb, 0, w);
+        }
+        return img;
+    }
+
+    /** A value in [0, 1] as an 8-bit level (clamped, rounded). */
+    public static int byteOf(float v) {
+        return Math.round(Math.min(1f, Math.max(0f, v)) * 255f);
+    }
+
     /** A Broden mask PNG: label = red + 256·green, blue unused. */
-    static byte[] maskPng(int[] labels, int w, int h) {
+    public static byte[] maskPng(int[] labels, int w, int h) {
         int[] rgb = new int[labels.length];
         for (int p = 0; p < labels.length; p++) {
             int l = labels[p];

@@ -1,12 +1,12 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.data.scenes;
 
-import dev.advinterp.experiments.data.broden.Figure.Bar;
-import dev.advinterp.experiments.data.broden.Figure.Bounds;
-import dev.advinterp.experiments.data.broden.Figure.Crescent;
-import dev.advinterp.experiments.data.broden.Figure.Disc;
-import dev.advinterp.experiments.data.broden.Figure.Rect;
-import dev.advinterp.experiments.data.broden.Figure.Triangle;
-import dev.advinterp.experiments.data.broden.SceneCanvas.Boundary;
+import dev.advinterp.experiments.data.scenes.Figure.Bar;
+import dev.advinterp.experiments.data.scenes.Figure.Bounds;
+import dev.advinterp.experiments.data.scenes.Figure.Crescent;
+import dev.advinterp.experiments.data.scenes.Figure.Disc;
+import dev.advinterp.experiments.data.scenes.Figure.Rect;
+import dev.advinterp.experiments.data.scenes.Figure.Triangle;
+import dev.advinterp.experiments.data.scenes.SceneCanvas.Boundary;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-import static dev.advinterp.experiments.data.broden.SceneConcept.*;
+import static dev.advinterp.experiments.data.scenes.SceneConcept.*;
 
 /**
  * Draws scene {@code index} of a generated set from (seed, index) alone, so images can be made in

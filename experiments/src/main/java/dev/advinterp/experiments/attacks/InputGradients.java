@@ -6,8 +6,8 @@ import dev.advinterp.engine.Tensor;
 import dev.advinterp.nn.models.ImageModel;
 
 /** The input gradients attacks step along. */
-final class Gradients {
-    private Gradients() {
+final class InputGradients {
+    private InputGradients() {
     }
 
     /** ∂ mean CE(model(x), labels) / ∂x, a tensor of the current scope (only the input gradient is computed). */
@@ -19,14 +19,4 @@ final class Gradients {
         }
     }
 
-    /** Runs {@code body} with the model in evaluation mode (or training mode), restoring its mode after. */
-    static <T> T inMode(ImageModel model, boolean training, java.util.function.Supplier<T> body) {
-        boolean was = model.isTraining();
-        model.train(training);
-        try {
-            return body.get();
-        } finally {
-            model.train(was);
-        }
-    }
 }

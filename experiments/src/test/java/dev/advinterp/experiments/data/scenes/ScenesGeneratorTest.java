@@ -1,7 +1,9 @@
-package dev.advinterp.experiments.data.broden;
+package dev.advinterp.experiments.data.scenes;
 
 import dev.advinterp.experiments.data.Dataset;
 import dev.advinterp.experiments.data.Sample;
+import dev.advinterp.experiments.data.broden.*;
+import dev.advinterp.experiments.io.ImageCodec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

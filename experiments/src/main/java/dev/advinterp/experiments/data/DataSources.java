@@ -1,9 +1,7 @@
-package dev.advinterp.experiments.cli;
+package dev.advinterp.experiments.data;
 
-import dev.advinterp.experiments.data.Dataset;
-import dev.advinterp.experiments.data.FashionMnist;
-import dev.advinterp.experiments.data.Sample;
 import dev.advinterp.experiments.data.broden.BrodenDataset;
+import dev.advinterp.nn.models.ModelConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,14 +15,14 @@ import java.util.SplittableRandom;
  * {@code scenes:DIR} or {@code broden:DIR} (a Broden-layout folder with an image class, such as
  * {@code advinterp data scenes} writes).
  */
-final class DataSources {
-    static final String HELP = "fashion-mnist[:DIR] or scenes:DIR (a folder written by 'advinterp data scenes')";
+public final class DataSources {
+    public static final String HELP = "fashion-mnist[:DIR] or scenes:DIR (a folder written by 'advinterp data scenes')";
 
     private DataSources() {
     }
 
     /** The training split ({@code train = true}) or the evaluation split of the spec. */
-    static Dataset open(String spec, boolean train) {
+    public static Dataset open(String spec, boolean train) {
         String kind = spec, arg = null;
         int colon = spec.indexOf(':');
         if (colon >= 0) {
@@ -48,8 +46,20 @@ final class DataSources {
         }
     }
 
+    /** Fails, naming both, unless the images of {@code data} are what the model takes. */
+    public static void requireFits(Dataset data, ModelConfig model, Object modelSource) {
+        if (model.inChannels() != data.channels() || model.inputSize() != data.height() || model.inputSize() != data.width()) {
+            throw new IllegalArgumentException(modelSource + " takes " + model.inChannels() + "×" + model.inputSize() + "×" + model.inputSize()
+                    + " images but " + data.name() + " has " + data.channels() + "×" + data.height() + "×" + data.width());
+        }
+        if (model.classes() < data.classes().size()) {
+            throw new IllegalArgumentException(modelSource + " has " + model.classes() + " classes but " + data.name() + " has "
+                    + data.classes().size());
+        }
+    }
+
     /** The first {@code limit} samples of a dataset (all when limit ≤ 0 or beyond its size). */
-    static Dataset limit(Dataset d, int limit) {
+    public static Dataset limit(Dataset d, int limit) {
         if (limit <= 0 || limit >= d.size()) return d;
         return new Dataset() {
             public String name() {
