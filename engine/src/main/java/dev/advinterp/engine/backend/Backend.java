@@ -47,6 +47,11 @@ public abstract class Backend implements DeviceMemory {
     public void synchronize() {
     }
 
+    /** What this backend can say about the machine, for a person ({@code advinterp doctor}). */
+    public Diagnostics diagnostics() {
+        return Diagnostics.builder().line("backend", describe()).build();
+    }
+
     private BackendCall call(String op, KernelFamily family) {
         beginCall(op);
         return new BackendCall(this, op, family);

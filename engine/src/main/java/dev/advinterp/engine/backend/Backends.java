@@ -112,6 +112,15 @@ public final class Backends {
         }
     }
 
+    /**
+     * What can be said about CUDA on this machine without computing: the driver and GPUs, each
+     * library found or not (and where it was looked for), and whether the backend opens on GPU 0
+     * (opening it when it can).
+     */
+    public static Diagnostics cudaDiagnostics() {
+        return CudaBackend.machineDiagnostics().and(Diagnostics.builder().line("CUDA backend", cudaStatus()).build());
+    }
+
     /** {@link #select} and make the result the default backend; call before allocating anything. */
     public static DeviceSelection useDevice(DeviceChoice choice) {
         DeviceSelection s = select(choice);

@@ -2,9 +2,12 @@ package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.Device;
 import dev.advinterp.engine.DeviceMemory;
+import dev.advinterp.engine.EngineConfig;
 import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.backend.Diagnostics;
 import dev.advinterp.engine.backend.GemmKernels;
 import dev.advinterp.engine.memory.HostMemory;
+import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -57,6 +60,27 @@ public final class CpuBackend extends Backend {
     /** What was tried when looking for OpenBLAS, and the outcome. */
     public OpenBlas.LoadResult blasLoad() {
         return blasLoad;
+    }
+
+    /** The cores and the engine's pool, the SIMD width, the Java heap, and the BLAS in use (from where, how configured) or what was tried. */
+    @Override
+    public Diagnostics diagnostics() {
+        Diagnostics.Builder d = Diagnostics.builder()
+                .line("cores", Runtime.getRuntime().availableProcessors() + " available, engine pool " + Parallel.THREADS + " threads")
+                .line("SIMD", FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors (" + FloatVector.SPECIES_PREFERRED.length()
+                        + " floats) through the Vector API")
+                .line("heap", (Runtime.getRuntime().maxMemory() >> 20) + " MiB max");
+        if (blasLoad.blas().isPresent()) {
+            OpenBlas b = blasLoad.blas().get();
+            String env = EngineConfig.current().openblasCoreType();
+            d.line("BLAS", "OpenBLAS from " + b.path()).line("BLAS config", b.config()).line("BLAS threads", String.valueOf(b.threads()))
+                    .line("core type", b.coreName() + (env == null ? " (chosen by OpenBLAS; OPENBLAS_CORETYPE not set)"
+                            : " (OPENBLAS_CORETYPE=" + env + " in the environment)"));
+        } else {
+            d.line("BLAS", "none loaded: GEMM falls back to the Vector API (slower)");
+            for (String a : blasLoad.attempts()) d.line("  tried", a);
+        }
+        return d.build();
     }
 
     @Override

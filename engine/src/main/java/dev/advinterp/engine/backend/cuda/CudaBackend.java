@@ -2,6 +2,7 @@ package dev.advinterp.engine.backend.cuda;
 
 import dev.advinterp.engine.Device;
 import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.backend.Diagnostics;
 import dev.advinterp.engine.backend.GemmKernels;
 
 import java.lang.foreign.MemorySegment;
@@ -105,6 +106,18 @@ public final class CudaBackend extends Backend implements AutoCloseable {
         } catch (Throwable t) {
             return Optional.of(t.getMessage() == null ? t.toString() : t.getMessage());
         }
+    }
+
+    /**
+     * Whether a CUDA driver and GPUs are visible (each GPU's name and memory), and each CUDA library
+     * with the file found or the folders searched; never throws, opens nothing.
+     */
+    public static Diagnostics machineDiagnostics() {
+        CudaProbe.Result cuda = CudaProbe.probe();
+        Diagnostics.Builder d = Diagnostics.builder().line("CUDA", cuda.summary());
+        for (CudaProbe.Gpu g : cuda.gpus()) d.line("  GPU " + g.ordinal(), g.name() + ", " + (g.totalBytes() >> 20) + " MiB");
+        return d.text("CUDA libraries (ADVINTERP_CUDA_PATH, LD_LIBRARY_PATH, the usual folders, Python nvidia/*/lib):\n"
+                + CudaLibraries.report()).build();
     }
 
     // ------------------------------------------------------------------ the device
