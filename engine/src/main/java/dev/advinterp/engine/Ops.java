@@ -449,6 +449,29 @@ public final class Ops {
         return y;
     }
 
+    /**
+     * The L2 norm of each row of x viewed as {@code [n, rest]} (each image of a batch), as a
+     * tensor {@code [n]}; summed in float64. Its gradient is {@code x/‖x‖} per row, 0 for a row of zeros.
+     */
+    public static Tensor rowNorms(Tensor x) {
+        String op = "rowNorms";
+        live(op, x);
+        int rows = x.dim(0);
+        long cols = x.numel() / rows;
+        if (cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": rows of " + cols + " elements in " + x.shape() + " are longer than 2^31 - 1");
+        }
+        Backend be = Backends.of(x);
+        Tensor y = Tensor.empty(be, Shape.of(rows), op);
+        be.rowNorms(x, rows, (int) cols, y);
+        Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
+            Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
+            be.rowNormsBackward(x, y, dy, rows, (int) cols, dx);
+            return new Tensor[]{dx};
+        });
+        return y;
+    }
+
     // ================================================================== shapes
 
     /** The same data with another shape (free: the storage is shared). One dimension may be -1. */

@@ -289,6 +289,7 @@ class BadInputTest {
             x.close();
             assertTrue(x.isClosed());
             assertThrowsNaming(IllegalStateException.class, () -> Ops.relu(x), "relu", "[2, 3]", "closed");
+            assertThrowsNaming(IllegalStateException.class, () -> Ops.rowNorms(x), "rowNorms", "[2, 3]", "closed");
             assertThrowsNaming(IllegalStateException.class, () -> Ops.matmul(x, t(3, 1)), "matmul", "[2, 3]", "closed");
             assertThrowsNaming(IllegalStateException.class, () -> Ops.reshape(x, 6), "reshape", "[2, 3]", "closed");
             assertThrowsNaming(IllegalStateException.class, x::toArray, "toArray", "[2, 3]");

@@ -391,6 +391,30 @@ abstract class CudaConformanceCases {
         }
     }
 
+    /**
+     * The row norms sum in another order (a tree per row): float64 sums rounded to float32 agree to
+     * REDUCTION. The backward is the CPU's float arithmetic, given the same norms: bit for bit.
+     */
+    @Test
+    void rowNormsAndTheirGradient() {
+        SplittableRandom r = new SplittableRandom(21);
+        int[][] shapes = {{1, 1}, {3, 10}, {4, 3 * 32 * 32}, {2, 257 * 3}, {5, 1000}};
+        for (int[] sh : shapes) {
+            int rows = sh[0], cols = sh[1], n = rows * cols;
+            String at = " " + rows + "×" + cols;
+            try (Scope s = Scope.open()) {
+                float[] xv = normal(r, n, 1);
+                if (rows > 1) java.util.Arrays.fill(xv, 0, cols, 0f); // a row of zeros: norm 0, gradient 0
+                Pair x = in(xv, rows, cols), norms = out(rows);
+                both(b -> b.rowNorms(x.on(b), rows, cols, norms.on(b)));
+                same("rowNorms" + at, norms, REDUCTION);
+                Pair given = in(norms.c().toArray(), rows), dy = in(normal(r, rows, 1), rows), dx = out(rows, cols);
+                both(b -> b.rowNormsBackward(x.on(b), given.on(b), dy.on(b), rows, cols, dx.on(b)));
+                same("rowNormsBackward" + at, dx, KERNEL_EXACT);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ selection
 
     @Test

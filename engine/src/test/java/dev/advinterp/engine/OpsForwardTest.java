@@ -137,6 +137,28 @@ class OpsForwardTest {
         }
     }
 
+    record RowNormsCase(int rows, int c, int h, int w, long seed) {
+    }
+
+    static Stream<RowNormsCase> rowNormsCases() {
+        return Cases.draw(310, 20, d -> new RowNormsCase(d.between(1, 6), d.between(1, 4), d.between(1, 40), d.between(1, 40), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowNormsCases")
+    void rowNormsMatchTheReference(RowNormsCase c) {
+        int n = c.rows() * c.c() * c.h() * c.w();
+        float[] x = normal(new SplittableRandom(c.seed()), n, 1);
+        for (int j = 0; j < n / c.rows(); j++) x[j] = 0f; // a row of zeros: norm 0
+        try (var s = Scope.open()) {
+            Tensor y = Ops.rowNorms(Tensor.of(x, c.rows(), c.c(), c.h(), c.w()));
+            assertEquals(Shape.of(c.rows()), y.shape());
+            // summed in float64, one float32 rounding of the root
+            assertClose("rowNorms " + c, Ref64.rowNorms(f64(x), c.rows()), y.toArray(), 1e-7);
+            assertEquals(0f, y.get(0));
+        }
+    }
+
     @Test
     void reshapeAndFlattenKeepValuesAndShareStorage() {
         float[] x = uniform(new SplittableRandom(2), 2 * 3 * 4 * 5, -1, 1);

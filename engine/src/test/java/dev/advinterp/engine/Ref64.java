@@ -197,6 +197,18 @@ final class Ref64 {
         return out;
     }
 
+    /** The L2 norm of each of the {@code rows} rows of x. */
+    static double[] rowNorms(double[] x, int rows) {
+        int cols = x.length / rows;
+        double[] out = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int j = 0; j < cols; j++) s += x[r * cols + j] * x[r * cols + j];
+            out[r] = Math.sqrt(s);
+        }
+        return out;
+    }
+
     static double sum(double[] x) {
         double s = 0;
         for (double v : x) s += v;

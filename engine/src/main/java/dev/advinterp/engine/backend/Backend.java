@@ -353,6 +353,25 @@ public abstract class Backend implements DeviceMemory {
         }
     }
 
+    /**
+     * {@code out[r] = √(Σ_j x[r, j]²)} for x viewed as {@code [rows, cols]}: each row's L2 norm,
+     * summed in float64 in a fixed order.
+     */
+    public final void rowNorms(Tensor x, int rows, int cols, Tensor out) {
+        try (BackendCall c = call("rowNorms", k.reductions()).on("x", x).on("out", out).rowsCols(x, rows, cols)
+                .numel("out", out, rows)) {
+            k.reductions().rowNorms(x, rows, cols, out);
+        }
+    }
+
+    /** {@code dx[r, j] = norms[r] > 0 ? dy[r]·x[r, j] / norms[r] : 0}: the gradient of {@link #rowNorms} (overwrites dx). */
+    public final void rowNormsBackward(Tensor x, Tensor norms, Tensor dy, int rows, int cols, Tensor dx) {
+        try (BackendCall c = call("rowNormsBackward", k.reductions()).on("x", x).on("norms", norms).on("dy", dy).on("dx", dx)
+                .rowsCols(x, rows, cols).numel("norms", norms, rows).numel("dy", dy, rows).sameNumel(x, "x", dx, "dx")) {
+            k.reductions().rowNormsBackward(x, norms, dy, rows, cols, dx);
+        }
+    }
+
     // ------------------------------------------------------------------ fused primitives
 
     /**

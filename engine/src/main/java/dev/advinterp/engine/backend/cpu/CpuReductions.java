@@ -35,6 +35,36 @@ final class CpuReductions implements ReductionKernels {
         topk(x.segment(), rows, cols, k, indices, values);
     }
 
+    /** Each row summed in float64 in column order, one row per task. Reads x once. */
+    @Override
+    public void rowNorms(Tensor x, int rows, int cols, Tensor out) {
+        MemorySegment xs = x.segment(), o = out.segment();
+        Parallel.forRange(rows, Math.max(1, CpuElementwise.GRAIN / Math.max(1, cols)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long b = (long) r * cols;
+                double acc = 0;
+                for (int j = 0; j < cols; j++) {
+                    double v = xs.getAtIndex(F, b + j);
+                    acc += v * v;
+                }
+                o.setAtIndex(F, r, (float) Math.sqrt(acc));
+            }
+        });
+    }
+
+    /** dx = dy[r]·x / norms[r] in float, 0 for a row of norm 0. Reads x, writes dx: 8 bytes per element. */
+    @Override
+    public void rowNormsBackward(Tensor x, Tensor norms, Tensor dy, int rows, int cols, Tensor dx) {
+        MemorySegment xs = x.segment(), ns = norms.segment(), g = dy.segment(), d = dx.segment();
+        CpuElementwise.forBlocks(x.numel(), (s, e) -> {
+            for (long i = s; i < e; i++) {
+                long r = i / cols;
+                float norm = ns.getAtIndex(F, r);
+                d.setAtIndex(F, i, norm > 0f ? g.getAtIndex(F, r) * xs.getAtIndex(F, i) / norm : 0f);
+            }
+        });
+    }
+
     // ------------------------------------------------------------------ on segments
 
     interface BlockSum {

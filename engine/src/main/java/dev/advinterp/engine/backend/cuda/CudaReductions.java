@@ -15,7 +15,8 @@ import static dev.advinterp.engine.backend.cuda.Kernel.i64;
 
 /**
  * Sums and selections on the GPU: the sum in float64 over 256 fixed slices then a fixed tree
- * (deterministic, one double back to the host), argmax one block per row, top-k on the host.
+ * (deterministic, one double back to the host), argmax and the row norms one block per row, top-k
+ * on the host.
  */
 final class CudaReductions implements ReductionKernels {
     static final Kernel SUM_PARTIALS = Kernel.of("sum_partials_f32", "reductions.cu", new Grid.Fixed(KernelLauncher.REDUCTION_BLOCKS),
@@ -25,7 +26,14 @@ final class CudaReductions implements ReductionKernels {
     static final Kernel ARGMAX_ROWS = Kernel.of("argmax_rows_f32", "reductions.cu", new Grid.BlockPer("rows"), true,
             "first maximum of each row", "4", Kernel.ptr("x"), Kernel.ptr("out"), i32("rows"), i32("cols"));
 
-    static final List<Kernel> KERNELS = List.of(SUM_PARTIALS, SUM_FINISH, ARGMAX_ROWS);
+    static final Kernel ROW_NORMS = Kernel.of("row_norms_f32", "reductions.cu", new Grid.BlockPer("rows"), true,
+            "√(Σ_j x[r,j]²) of each row in float64, a fixed tree per row", "4", Kernel.ptr("x"), Kernel.ptr("out"), i32("rows"),
+            i32("cols"));
+    static final Kernel ROW_NORMS_BACKWARD = Kernel.of("row_norms_backward_f32", "reductions.cu", new Grid.GridStride(1), false,
+            "dx = norms[r] > 0 ? dy[r]·x / norms[r] : 0", "8", Kernel.ptr("x"), Kernel.ptr("norms"), Kernel.ptr("dy"), Kernel.ptr("dx"),
+            i32("cols"), i64("n"));
+
+    static final List<Kernel> KERNELS = List.of(SUM_PARTIALS, SUM_FINISH, ARGMAX_ROWS, ROW_NORMS, ROW_NORMS_BACKWARD);
 
     private final CudaDevice device;
     private final KernelLauncher k;
@@ -58,6 +66,16 @@ final class CudaReductions implements ReductionKernels {
         long idx = rowBuffer.ensure((long) rows * Integer.BYTES);
         k.launch(ARGMAX_ROWS, k.args().ptr(x).ptr(idx).i32(rows).i32(cols));
         device.deviceToHost(idx, MemorySegment.ofArray(out), 0, (long) rows * Integer.BYTES);
+    }
+
+    @Override
+    public void rowNorms(Tensor x, int rows, int cols, Tensor out) {
+        k.launch(ROW_NORMS, k.args().ptr(x).ptr(out).i32(rows).i32(cols));
+    }
+
+    @Override
+    public void rowNormsBackward(Tensor x, Tensor norms, Tensor dy, int rows, int cols, Tensor dx) {
+        k.launch(ROW_NORMS_BACKWARD, x.numel(), k.args().ptr(x).ptr(norms).ptr(dy).ptr(dx).i32(cols).i64(x.numel()));
     }
 
     /**
