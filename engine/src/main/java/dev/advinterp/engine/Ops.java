@@ -456,17 +456,14 @@ public final class Ops {
     public static Tensor rowNorms(Tensor x) {
         String op = "rowNorms";
         live(op, x);
-        int rows = x.dim(0);
-        long cols = x.numel() / rows;
-        if (cols > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(op + ": rows of " + cols + " elements in " + x.shape() + " are longer than 2^31 - 1");
-        }
+        int[] rc = rows(op, x);
+        int rows = rc[0], cols = rc[1];
         Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(rows), op);
-        be.rowNorms(x, rows, (int) cols, y);
+        be.rowNorms(x, rows, cols, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
-            be.rowNormsBackward(x, y, dy, rows, (int) cols, dx);
+            be.rowNormsBackward(x, y, dy, rows, cols, dx);
             return new Tensor[]{dx};
         });
         return y;
@@ -635,13 +632,8 @@ public final class Ops {
 
     // ================================================================== fused updates (in place, not recorded)
 
-    /**
-     * One FGSM step in place on {@code x} (DESIGN.md):
-     * {@code x ← clip(x + alpha·sign(grad), max(x0 − eps, lo[c]), min(x0 + eps, hi[c]))}, sign(0) = 0.
-     * {@code lo}/{@code hi} give one bound per channel (dimension 1 of x) or one for all.
-     */
-    public static void fgsmStep(Tensor x, Tensor grad, Tensor x0, float alpha, float eps, float[] lo, float[] hi) {
-        String op = "fgsmStep";
+    /** The arguments of an attack's step: x, its gradient and the clean x0 alike, ε ≥ 0, α finite. */
+    private static void stepArguments(String op, Tensor x, Tensor grad, Tensor x0, float alpha, float eps) {
         live(op, x, grad, x0);
         sameShape(op, x, grad);
         sameShape(op, x, x0);
@@ -649,6 +641,16 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": eps must be >= 0 and alpha finite, got eps=" + eps + ", alpha=" + alpha
                     + " (input " + x.shape() + ")");
         }
+    }
+
+    /**
+     * One FGSM step in place on {@code x} (DESIGN.md):
+     * {@code x ← clip(x + alpha·sign(grad), max(x0 − eps, lo[c]), min(x0 + eps, hi[c]))}, sign(0) = 0.
+     * {@code lo}/{@code hi} give one bound per channel (dimension 1 of x) or one for all.
+     */
+    public static void fgsmStep(Tensor x, Tensor grad, Tensor x0, float alpha, float eps, float[] lo, float[] hi) {
+        String op = "fgsmStep";
+        stepArguments(op, x, grad, x0, alpha, eps);
         int c = x.rank() >= 2 ? x.dim(1) : 1;
         if (lo.length != hi.length || (lo.length != 1 && lo.length != c)) {
             throw new IllegalArgumentException(op + ": bounds need 1 or " + c + " values (channels of " + x.shape()
@@ -661,6 +663,56 @@ public final class Ops {
             }
         }
         Backends.of(x).fgsmStep(x, grad, x0, alpha, eps, lo.clone(), hi.clone());
+    }
+
+    /** x viewed as {@code [n, rest]}: n and the length of a row, or an exception naming the op. */
+    private static int[] rows(String op, Tensor x) {
+        int rows = x.dim(0);
+        long cols = x.numel() / rows;
+        if (cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": rows of " + cols + " elements in " + x.shape() + " are longer than 2^31 - 1");
+        }
+        return new int[]{rows, (int) cols};
+    }
+
+    private static void box(String op, Tensor x, float lo, float hi) {
+        if (!(lo <= hi)) throw new IllegalArgumentException(op + ": the box [" + lo + ", " + hi + "] is empty (input " + x.shape() + ")");
+    }
+
+    /**
+     * One step of PGD in the L2 norm, in place on each image (row of x viewed as {@code [n, rest]}):
+     * {@code x ← x + alpha·grad/‖grad‖}, then the projection onto the L2 ball of radius eps around
+     * x0 and the clip to [lo, hi]. The L2 counterpart of {@link #fgsmStep}; not recorded.
+     */
+    public static void l2Step(Tensor x, Tensor grad, Tensor x0, float alpha, float eps, float lo, float hi) {
+        String op = "l2Step";
+        stepArguments(op, x, grad, x0, alpha, eps);
+        box(op, x, lo, hi);
+        int[] rc = rows(op, x);
+        Backends.of(x).l2Step(x, grad, x0, rc[0], rc[1], alpha, eps, lo, hi);
+    }
+
+    /**
+     * One Adam step (β1, β2, ε as in Adam; {@code step} counts from 1) in place on each image (row of
+     * x viewed as {@code [n, rest]}) for the objective {@code ‖x − x0‖₂ + weights[i]·f(x)} given
+     * {@code grad = ∇f}, then the clip to [lo, hi]: the targeted L2 attack's step (the paper's
+     * Eq. 4). m and v hold Adam's moments, zero before the first step. Not recorded.
+     */
+    public static void l2AdamStep(Tensor x, Tensor grad, Tensor x0, Tensor m, Tensor v, double[] weights, int step, float lr,
+                                  double beta1, double beta2, double epsilon, float lo, float hi) {
+        String op = "l2AdamStep";
+        live(op, x, grad, x0, m, v);
+        for (Tensor t : new Tensor[]{grad, x0, m, v}) sameShape(op, x, t);
+        int[] rc = rows(op, x);
+        if (weights.length != rc[0]) {
+            throw new IllegalArgumentException(op + ": " + weights.length + " weights for the " + rc[0] + " rows of " + x.shape());
+        }
+        if (step < 1 || !(lr >= 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon > 0)) {
+            throw new IllegalArgumentException(op + ": needs step >= 1, lr >= 0, betas in [0, 1) and epsilon > 0; got step=" + step
+                    + ", lr=" + lr + ", betas " + beta1 + ", " + beta2 + ", epsilon " + epsilon + " (input " + x.shape() + ")");
+        }
+        box(op, x, lo, hi);
+        Backends.of(x).l2AdamStep(x, grad, x0, m, v, rc[0], rc[1], weights.clone(), lr, beta1, beta2, epsilon, step, lo, hi);
     }
 
     /** SGD with momentum, weight decay and optional Nesterov, in place (PyTorch's definition). */

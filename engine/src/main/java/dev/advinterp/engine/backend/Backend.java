@@ -412,6 +412,36 @@ public abstract class Backend implements DeviceMemory {
     }
 
     /**
+     * One step of PGD in the L2 norm, in place on each row r of x viewed as {@code [rows, cols]}
+     * (an image): {@code x ← x + α·g/‖g‖} (no move where ‖g‖ = 0), then the projection onto the
+     * ε-ball around x0, {@code x ← x0 + (x − x0)·min(1, ε/‖x − x0‖)}, and the clip to [lo, hi].
+     * The norms are float64 sums; α·g is a float product and the projection is taken in float64.
+     */
+    public final void l2Step(Tensor x, Tensor grad, Tensor x0, int rows, int cols, float alpha, float eps, float lo, float hi) {
+        try (BackendCall c = call("l2Step", k.fused()).on("x", x).on("grad", grad).on("x0", x0).rowsCols(x, rows, cols)
+                .sameNumel(x, "x", grad, "grad").sameNumel(x, "x", x0, "x0")) {
+            k.fused().l2Step(x, grad, x0, rows, cols, alpha, eps, lo, hi);
+        }
+    }
+
+    /**
+     * One Adam step, in place on each row r of x viewed as {@code [rows, cols]}, on the objective
+     * {@code ‖x − x0‖₂ + weights[r]·f(x)} given {@code grad = ∇f} (the targeted L2 attack's step),
+     * then the clip to [lo, hi]: in float64, {@code g = weights[r]·grad + (x − x0)/‖x − x0‖} (0 at
+     * x = x0), {@code m ← β1·m + (1 − β1)·g} and {@code v ← β2·v + (1 − β2)·g²} stored as float,
+     * {@code x ← x − lr·(m/c1)/(√(v/c2) + ε)} with {@code c1 = 1 − β1^step}, {@code c2 = 1 − β2^step}.
+     * The moments m and v start at 0 at step 1.
+     */
+    public final void l2AdamStep(Tensor x, Tensor grad, Tensor x0, Tensor m, Tensor v, int rows, int cols, double[] weights,
+                                 float lr, double beta1, double beta2, double epsilon, int step, float lo, float hi) {
+        try (BackendCall c = call("l2AdamStep", k.fused()).on("x", x).on("grad", grad).on("x0", x0).on("m", m).on("v", v)
+                .rowsCols(x, rows, cols).sameNumel(x, "x", grad, "grad").sameNumel(x, "x", x0, "x0").sameNumel(x, "x", m, "m")
+                .sameNumel(x, "x", v, "v").fitsArray("weights", weights.length, rows)) {
+            k.fused().l2AdamStep(x, grad, x0, m, v, rows, cols, weights, lr, beta1, beta2, epsilon, step, lo, hi);
+        }
+    }
+
+    /**
      * SGD with momentum and weight decay as PyTorch defines it, in place:
      * {@code g ← grad + wd·p; buf ← momentum·buf + (1 − dampening)·g;
      * p ← p − lr·(nesterov ? g + momentum·buf : buf)}; with momentum 0 the buffer may be null.

@@ -16,4 +16,9 @@ public interface FusedKernels extends KernelFamily {
 
     void sgdUpdate(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening, float weightDecay,
                    boolean nesterov);
+
+    void l2Step(Tensor x, Tensor grad, Tensor x0, int rows, int cols, float alpha, float eps, float lo, float hi);
+
+    void l2AdamStep(Tensor x, Tensor grad, Tensor x0, Tensor m, Tensor v, int rows, int cols, double[] weights, float lr,
+                    double beta1, double beta2, double epsilon, int step, float lo, float hi);
 }

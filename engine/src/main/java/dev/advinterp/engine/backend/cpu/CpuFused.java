@@ -49,6 +49,65 @@ final class CpuFused implements FusedKernels {
         sgd(seg(param), seg(grad), seg(momentumBuffer), lr, momentum, dampening, weightDecay, nesterov, param.numel());
     }
 
+    /** The norms summed in float64 in column order; one row per task. See {@link dev.advinterp.engine.backend.Backend#l2Step}. */
+    @Override
+    public void l2Step(Tensor x, Tensor grad, Tensor x0, int rows, int cols, float alpha, float eps, float lo, float hi) {
+        MemorySegment xs = x.segment(), gs = grad.segment(), os = x0.segment();
+        Parallel.forRange(rows, 1, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long b = (long) r * cols;
+                double gn = 0;
+                for (int j = 0; j < cols; j++) gn += (double) gs.getAtIndex(F, b + j) * gs.getAtIndex(F, b + j);
+                gn = Math.sqrt(gn);
+                double dn = 0;
+                for (int j = 0; j < cols; j++) {
+                    float v = xs.getAtIndex(F, b + j);
+                    if (gn > 0) v += (float) (alpha * gs.getAtIndex(F, b + j) / gn);
+                    xs.setAtIndex(F, b + j, v);
+                    double d = v - os.getAtIndex(F, b + j);
+                    dn += d * d;
+                }
+                dn = Math.sqrt(dn);
+                double f = dn > eps ? eps / dn : 1.0;
+                for (int j = 0; j < cols; j++) {
+                    float o = os.getAtIndex(F, b + j);
+                    float v = (float) (o + (xs.getAtIndex(F, b + j) - o) * f);
+                    xs.setAtIndex(F, b + j, Math.min(hi, Math.max(lo, v)));
+                }
+            }
+        });
+    }
+
+    /** The norm summed in float64 in column order; one row per task. See {@link dev.advinterp.engine.backend.Backend#l2AdamStep}. */
+    @Override
+    public void l2AdamStep(Tensor x, Tensor grad, Tensor x0, Tensor m, Tensor v, int rows, int cols, double[] weights, float lr,
+                           double beta1, double beta2, double epsilon, int step, float lo, float hi) {
+        MemorySegment xs = x.segment(), gs = grad.segment(), os = x0.segment(), ms = m.segment(), vs = v.segment();
+        double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
+        Parallel.forRange(rows, 1, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long b = (long) r * cols;
+                double norm = 0;
+                for (int j = 0; j < cols; j++) {
+                    double d = xs.getAtIndex(F, b + j) - os.getAtIndex(F, b + j);
+                    norm += d * d;
+                }
+                norm = Math.sqrt(norm);
+                for (int j = 0; j < cols; j++) {
+                    long i = b + j;
+                    float xv = xs.getAtIndex(F, i);
+                    double g = weights[r] * gs.getAtIndex(F, i) + (norm > 0 ? (xv - os.getAtIndex(F, i)) / norm : 0);
+                    float mv = (float) (beta1 * ms.getAtIndex(F, i) + (1 - beta1) * g);
+                    float vv = (float) (beta2 * vs.getAtIndex(F, i) + (1 - beta2) * g * g);
+                    ms.setAtIndex(F, i, mv);
+                    vs.setAtIndex(F, i, vv);
+                    double stepSize = lr * (mv / c1) / (Math.sqrt(vv / c2) + epsilon);
+                    xs.setAtIndex(F, i, Math.min(hi, Math.max(lo, (float) (xv - stepSize))));
+                }
+            }
+        });
+    }
+
     // ------------------------------------------------------------------ on segments
 
     /**

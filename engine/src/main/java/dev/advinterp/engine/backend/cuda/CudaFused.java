@@ -8,13 +8,14 @@ import java.util.Arrays;
 import java.util.List;
 
 import static dev.advinterp.engine.backend.cuda.Kernel.f32;
+import static dev.advinterp.engine.backend.cuda.Kernel.f64;
 import static dev.advinterp.engine.backend.cuda.Kernel.i32;
 import static dev.advinterp.engine.backend.cuda.Kernel.i64;
 
 /**
  * The fused primitives on the GPU, each one pass of the project's kernels: softmax cross-entropy
- * and feature matching with their gradients (losses reduced in a fixed order), the FGSM step and
- * the SGD update in place.
+ * and feature matching with their gradients (losses reduced in a fixed order), the FGSM step, the
+ * L2 attacks' steps and the SGD update in place.
  */
 final class CudaFused implements FusedKernels {
     /** Moves a float4 per thread, so a quarter of the elementwise grid. */
@@ -33,12 +34,21 @@ final class CudaFused implements FusedKernels {
             "PyTorch's SGD with momentum, dampening, weight decay, Nesterov, float4", "20", Kernel.ptr("p"), Kernel.ptr("grad"),
             Kernel.ptr("buf"), f32("lr"), f32("momentum"), f32("dampening"), f32("weightDecay"), i32("nesterov"), i64("n"));
 
-    static final List<Kernel> KERNELS = List.of(FGSM_STEP, FEATURE_MATCHING, SOFTMAX_XENT, SGD_MOMENTUM);
+    static final Kernel L2_STEP = Kernel.of("l2_step_f32", "l2_step.cu", new Grid.BlockPer("rows"), true,
+            "per row: x ← clip(x0 + Π_ε(x + α·g/‖g‖ − x0), lo, hi), PGD in the L2 norm", "28", Kernel.ptr("x"), Kernel.ptr("grad"),
+            Kernel.ptr("x0"), f32("alpha"), f32("eps"), f32("lo"), f32("hi"), i32("rows"), i32("cols"));
+    static final Kernel L2_ADAM_STEP = Kernel.of("l2_adam_step_f32", "l2_step.cu", new Grid.BlockPer("rows"), true,
+            "per row: Adam on ‖x − x0‖₂ + w[r]·f given ∇f, then the clip", "40", Kernel.ptr("x"), Kernel.ptr("grad"), Kernel.ptr("x0"),
+            Kernel.ptr("m"), Kernel.ptr("v"), Kernel.ptr("w"), f32("lr"), f64("beta1"), f64("beta2"), f64("epsilon"), f64("c1"),
+            f64("c2"), f32("lo"), f32("hi"), i32("rows"), i32("cols"));
+
+    static final List<Kernel> KERNELS = List.of(FGSM_STEP, FEATURE_MATCHING, SOFTMAX_XENT, SGD_MOMENTUM, L2_STEP, L2_ADAM_STEP);
 
     private final CudaDevice device;
     private final KernelLauncher k;
-    private final Scratch partials, result, rowBuffer, labelBuffer, boundsBuffer;
+    private final Scratch partials, result, rowBuffer, labelBuffer, boundsBuffer, weightBuffer;
     private float[] boundsLo, boundsHi;
+    private double[] weights;
 
     CudaFused(CudaDevice device) {
         this.device = device;
@@ -48,6 +58,7 @@ final class CudaFused implements FusedKernels {
         this.rowBuffer = device.scratch("per-row values");
         this.labelBuffer = device.scratch("labels");
         this.boundsBuffer = device.scratch("FGSM bounds");
+        this.weightBuffer = device.scratch("row weights");
     }
 
     /**
@@ -100,6 +111,32 @@ final class CudaFused implements FusedKernels {
             boundsLo = lo.clone();
             boundsHi = hi.clone();
             boundsBuffer.reallocated = false;
+        }
+        return address;
+    }
+
+    @Override
+    public void l2Step(Tensor x, Tensor grad, Tensor x0, int rows, int cols, float alpha, float eps, float lo, float hi) {
+        k.launch(L2_STEP, k.args().ptr(x).ptr(grad).ptr(x0).f32(alpha).f32(eps).f32(lo).f32(hi).i32(rows).i32(cols));
+    }
+
+    /** c1 and c2 are computed here as on the CPU (Java's Math.pow), so that both backends use the same bits. */
+    @Override
+    public void l2AdamStep(Tensor x, Tensor grad, Tensor x0, Tensor m, Tensor v, int rows, int cols, double[] weights, float lr,
+                           double beta1, double beta2, double epsilon, int step, float lo, float hi) {
+        double c1 = 1 - Math.pow(beta1, step), c2 = 1 - Math.pow(beta2, step);
+        k.launch(L2_ADAM_STEP, k.args().ptr(x).ptr(grad).ptr(x0).ptr(m).ptr(v).ptr(deviceWeights(weights, rows)).f32(lr).f64(beta1)
+                .f64(beta2).f64(epsilon).f64(c1).f64(c2).f32(lo).f32(hi).i32(rows).i32(cols));
+    }
+
+    /** The first {@code rows} weights in a device array, uploaded only when they change (they hold for a round of steps). */
+    private long deviceWeights(double[] w, int rows) {
+        long address = weightBuffer.ensure((long) rows * Double.BYTES);
+        double[] first = Arrays.copyOf(w, rows);
+        if (!Arrays.equals(first, weights) || weightBuffer.reallocated) {
+            device.hostToDevice(MemorySegment.ofArray(first), 0, address, (long) rows * Double.BYTES);
+            weights = first;
+            weightBuffer.reallocated = false;
         }
         return address;
     }

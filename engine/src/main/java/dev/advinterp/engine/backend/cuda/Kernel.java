@@ -54,6 +54,10 @@ record Kernel(String name, String source, Grid grid, boolean barriers, String co
         return new Param(name, Kind.FLOAT);
     }
 
+    static Param f64(String name) {
+        return new Param(name, Kind.DOUBLE);
+    }
+
     /** The kinds of the parameters, in order. */
     Kind[] kinds() {
         return params.stream().map(Param::kind).toArray(Kind[]::new);

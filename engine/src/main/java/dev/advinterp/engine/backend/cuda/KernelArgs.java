@@ -12,11 +12,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The argument list of one kernel launch, in parameter order, each with the C type of its slot:
- * {@code int}, {@code float}, {@code long long}/{@code unsigned long long} (LONG) or a device
- * pointer. Reused between launches (cleared by {@link #reset()}); not thread-safe.
+ * {@code int}, {@code float}, {@code double}, {@code long long}/{@code unsigned long long} (LONG)
+ * or a device pointer. Reused between launches (cleared by {@link #reset()}); not thread-safe.
  */
 final class KernelArgs {
-    enum Kind { INT, FLOAT, LONG, POINTER }
+    enum Kind { INT, FLOAT, DOUBLE, LONG, POINTER }
 
     private final Kind[] kinds = new Kind[CudaDriver.MAX_KERNEL_ARGS];
     private final long[] bits = new long[CudaDriver.MAX_KERNEL_ARGS];
@@ -41,6 +41,10 @@ final class KernelArgs {
 
     KernelArgs f32(float v) {
         return add(Kind.FLOAT, Float.floatToRawIntBits(v));
+    }
+
+    KernelArgs f64(double v) {
+        return add(Kind.DOUBLE, Double.doubleToRawLongBits(v));
     }
 
     KernelArgs i64(long v) {
@@ -85,7 +89,7 @@ final class KernelArgs {
             switch (kinds[i]) {
                 case INT -> values.set(JAVA_INT, slot, (int) bits[i]);
                 case FLOAT -> values.set(JAVA_FLOAT, slot, Float.intBitsToFloat((int) bits[i]));
-                case LONG, POINTER -> values.set(JAVA_LONG, slot, bits[i]);
+                case DOUBLE, LONG, POINTER -> values.set(JAVA_LONG, slot, bits[i]); // a double's raw bits, unchanged
             }
             pointers.setAtIndex(ADDRESS, i, values.asSlice(slot, 8));
         }

@@ -41,6 +41,7 @@ class KernelDocsTest {
             case INT -> "int " + p.name();
             case LONG -> "i64 " + p.name();
             case FLOAT -> "float " + p.name();
+            case DOUBLE -> "double " + p.name();
         };
     }
 

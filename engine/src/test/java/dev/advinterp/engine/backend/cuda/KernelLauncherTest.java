@@ -119,6 +119,7 @@ class KernelLauncherTest {
                     case INT -> a.i32(3);
                     case LONG -> a.i64(3);
                     case FLOAT -> a.f32(1f);
+                    case DOUBLE -> a.f64(1.0);
                 }
             }
             if (kernel.grid() instanceof Grid.GridStride) k.launch(kernel, 3, a);

@@ -76,6 +76,7 @@ class KernelModuleTest {
             case POINTER, LONG -> "u64";
             case INT -> "u32";
             case FLOAT -> "f32";
+            case DOUBLE -> "f64";
         };
     }
 
@@ -105,6 +106,7 @@ class KernelModuleTest {
         String p = param.strip();
         if (p.contains("*")) return KernelArgs.Kind.POINTER;
         if (p.startsWith("float ")) return KernelArgs.Kind.FLOAT;
+        if (p.startsWith("double ")) return KernelArgs.Kind.DOUBLE;
         if (p.startsWith("long long ") || p.startsWith("unsigned long long ")) return KernelArgs.Kind.LONG;
         if (p.startsWith("int ")) return KernelArgs.Kind.INT;
         throw new AssertionError(kernel + ": parameter type not known to the launcher: " + p);
