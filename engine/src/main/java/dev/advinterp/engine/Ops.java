@@ -9,8 +9,13 @@ import java.util.Arrays;
 
 /**
  * The differentiable functions. Each op checks its arguments (an exception names the op and the
- * shapes), allocates its output in the current {@link Scope}, runs the backend's kernel, and
- * records its backward — written right below the forward — on the active {@link Tape}.
+ * shapes), allocates its output in the current {@link Scope} on its inputs' backend, runs the
+ * backend's kernel, and records its backward — written right below the forward — on the active
+ * {@link Tape}.
+ *
+ * <p>Why one long class: it is the engine's whole list of ops, each forward beside its backward
+ * (DESIGN.md's rule), read and called as one vocabulary ({@code Ops.conv2d}, {@code Ops.relu}, ...);
+ * each op is a short block with no state shared with the others, and the work is in the backends.
  */
 public final class Ops {
     private Ops() {

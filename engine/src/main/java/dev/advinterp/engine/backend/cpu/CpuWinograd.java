@@ -38,6 +38,11 @@ import java.util.Arrays;
  * bits on every run.
  *
  * <p>Off with {@code -Dadvinterp.conv.winograd=false} (im2col + GEMM everywhere, for comparison).
+ *
+ * <p>Why one long class: the three passes share the tile transforms, the framed planes, the
+ * grouping of images and the workspace slots, and the transforms of F(2×2, 3×3), F(4×4, 3×3) and
+ * F(3×3, 2×2) are only correct together (the backward pass inverts the forward's); split, each
+ * piece would have to be read with the others open.
  */
 public final class CpuWinograd {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
