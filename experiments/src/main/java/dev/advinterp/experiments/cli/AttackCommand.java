@@ -2,19 +2,16 @@ package dev.advinterp.experiments.cli;
 
 import dev.advinterp.experiments.attacks.AttackSpec;
 import dev.advinterp.experiments.attacks.Fgsm;
-import dev.advinterp.experiments.data.DataSources;
 import dev.advinterp.experiments.data.Dataset;
 import dev.advinterp.experiments.run.AttackRun;
 import dev.advinterp.experiments.run.RunFolder;
 import dev.advinterp.nn.models.ImageModel;
-import dev.advinterp.nn.models.ModelFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -22,17 +19,17 @@ import java.util.concurrent.Callable;
  * {@code advinterp attack}: parses the options and runs {@link AttackRun} on the evaluation split.
  */
 @Command(name = "attack", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Attacks a trained model (model.safetensors or checkpoint.safetensors of 'advinterp train') on the",
+        description = {"Attacks a model (weights of 'advinterp train' or 'convert', or a torchvision state dict with --arch) on the",
                 "evaluation split of a dataset. Writes into --out: adv_<index>.png per image and results.csv",
                 "(index,label,target,clean_prediction,adversarial_prediction,success,l2,linf,confidence; distances in pixel units)",
                 "and summary.json. The success rate is over the images the model classifies correctly when clean."})
 final class AttackCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "Weights written by 'advinterp train'.")
-    Path modelFile;
+    @Mixin
+    ModelOption model;
 
-    @Option(names = "--data", required = true, description = "The dataset: " + DataSources.HELP + ".")
-    String data;
+    @Mixin
+    EvaluationData data;
 
     @Option(names = "--out", required = true, description = "Output folder.")
     Path out;
@@ -52,23 +49,14 @@ final class AttackCommand implements Callable<Integer> {
     @Option(names = "--target", description = "Targets of targeted-l2: 'random' (a seeded class other than the label) or a class index (default: ${DEFAULT-VALUE}).")
     String target = "random";
 
-    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batch = 32;
-
-    @Option(names = "--limit", description = "Attack only the first N images (0: all).")
-    int limit;
-
     @Option(names = "--seed", description = "Seed of random starts and random targets (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
     @Option(names = "--no-images", description = "Write the CSV only.")
     boolean noImages;
 
-    @Option(names = "--resume", description = "Continue the attack whose results --out holds (same settings required).")
-    boolean resume;
-
-    @Option(names = "--force", description = "Start over in an --out that holds another attack's results (they are deleted).")
-    boolean force;
+    @Mixin
+    ResumeOptions run;
 
     @Mixin
     DeviceOption device;
@@ -77,16 +65,12 @@ final class AttackCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         device.apply();
         AttackSpec spec = new AttackSpec(attack, eps, step, steps, target, seed);
-        Dataset ds = DataSources.limit(DataSources.open(data, false), limit);
-        try (ImageModel model = ModelFiles.load(modelFile)) {
-            DataSources.requireFits(ds, model.config(), modelFile);
-            Map<String, Object> settings = new LinkedHashMap<>();
-            settings.put("model", ModelFiles.fingerprint(model));
-            settings.put("data", data);
-            settings.put("limit", limit);
+        try (ImageModel m = model.load()) {
+            Dataset ds = data.open(m, model.file);
+            Map<String, Object> settings = data.settings(m);
             settings.putAll(spec.settings());
-            try (RunFolder folder = RunFolder.open(out, "attack", settings, AttackRun.OUTPUTS, resume, force)) {
-                AttackRun.Summary s = AttackRun.run(model, ds, spec, new AttackRun.Options(batch, !noImages), folder, System.out, null);
+            try (RunFolder folder = run.open(out, "attack", settings, AttackRun.OUTPUTS)) {
+                AttackRun.Summary s = AttackRun.run(m, ds, spec, new AttackRun.Options(data.batch, !noImages), folder, System.out, null);
                 System.out.printf("%s over %d images; wrote %s%n", s.describe(), s.images(), folder.file(AttackRun.RESULTS));
             }
         }

@@ -4,7 +4,10 @@ import dev.advinterp.nn.io.DType;
 import dev.advinterp.nn.io.HostTensor;
 import dev.advinterp.nn.io.SafeTensors;
 import dev.advinterp.nn.io.TorchCheckpoint;
+import dev.advinterp.nn.models.ModelConfig;
+import dev.advinterp.nn.models.ModelFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -26,7 +29,10 @@ import java.util.concurrent.Callable;
                 "order, dtypes and shapes. Nothing in the .pth file is run: only tensors,",
                 "storages and (Ordered)dicts are accepted, and anything else is refused by",
                 "name. A checkpoint that wraps the weights under 'state_dict' or 'model' is",
-                "accepted too. OUT is replaced atomically: a failed run leaves it as it was."})
+                "accepted too. OUT is replaced atomically: a failed run leaves it as it was.",
+                "With --arch, the weights are checked against that torchvision model and its configuration",
+                "(architecture, classes, input size, layout, ImageNet normalisation) is written into OUT's",
+                "metadata, so that attack, evaluate and consistency take OUT alone."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "IN.pth", description = "the PyTorch checkpoint to read")
@@ -34,6 +40,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Parameters(index = "1", paramLabel = "OUT.safetensors", description = "the safetensors file to write (replaced if it exists)")
     Path out;
+
+    @Mixin
+    BareModelOptions model;
 
     @Spec
     CommandSpec spec;
@@ -53,9 +62,14 @@ final class ConvertCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot convert: " + e.getMessage(), e);
         }
+        // "format": "pt" is what other safetensors readers expect of weights that came from PyTorch.
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        ModelFiles.Bare bare = model.bare();
+        ModelConfig config = bare == null ? null : ModelFiles.checkedConfig(tensors, bare, in.toString());
+        if (config != null) meta.putAll(config.toMetadata());
         try {
-            // "format": "pt" is what other safetensors readers expect of weights that came from PyTorch.
-            SafeTensors.write(out, tensors, Map.of("format", "pt"));
+            SafeTensors.write(out, tensors, meta);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot write the output: " + e.getMessage(), e);
         }
@@ -72,6 +86,7 @@ final class ConvertCommand implements Callable<Integer> {
         line(o, "tensors", String.valueOf(tensors.size()));
         line(o, "bytes", bytes + " (" + human(bytes) + ")");
         line(o, "dtypes", counts.isEmpty() ? "none" : dtypes.toString());
+        if (config != null) line(o, "model", config.toString());
         line(o, "wrote", out.toString());
         o.flush();
         return 0;

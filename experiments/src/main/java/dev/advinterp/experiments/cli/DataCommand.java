@@ -1,7 +1,7 @@
 package dev.advinterp.experiments.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code advinterp data}: making and checking datasets. */
 @Command(name = "data", mixinStandardHelpOptions = true,

@@ -1,15 +1,16 @@
 package dev.advinterp.experiments.cli;
 
 import dev.advinterp.engine.backend.DeviceUnavailableException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code advinterp} command line. */
 @Command(name = "advinterp",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Interpretable deep networks through adversarial examples, on a Java deep-learning engine.",
-        subcommands = {DoctorCommand.class, DemoCommand.class, TrainCommand.class, AttackCommand.class, MemoryCommand.class, ConvertCommand.class, DataCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DoctorCommand.class, DemoCommand.class, TrainCommand.class, AttackCommand.class, MemoryCommand.class, ConvertCommand.class,
+                EvaluateCommand.class, ConsistencyCommand.class, DataCommand.class, WordNetCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -22,8 +22,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains alexnet, vgg16, vgg16_bn or resnet18 on a dataset, normally or with the consistent loss",
-                "(--adversarial). Writes into --out: checkpoint.safetensors (after every epoch; --resume continues from it),",
-                "model.safetensors (the final weights), metrics.csv and metrics.json."})
+                "(--adversarial). Writes into --out: checkpoint.safetensors (after every epoch; --resume continues from it, with",
+                "--epochs larger to train longer), model.safetensors (the final weights), metrics.csv and metrics.json."})
 final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--arch", description = "alexnet, vgg16, vgg16_bn or resnet18 (default: ${DEFAULT-VALUE}).")
@@ -65,8 +65,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Use only the first N training and N/5 evaluation images (0: all).")
     int limit;
 
-    @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same settings required; --epochs may grow).")
-    boolean resume;
+    @Mixin
+    ResumeOptions run;
 
     @Option(names = "--adversarial", description = "Train with the consistent loss (Eq. 6): α·CE(x) + (1−α)·CE(x*) + β·d(φ(x), φ(x*)), x* = FGSM(x).")
     boolean adversarial;
@@ -95,9 +95,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--width", description = "Width multiplier of every layer's channels and hidden units (default: ${DEFAULT-VALUE}: the published networks).")
     float width = 1f;
 
-    @Option(names = "--force", description = "Start over in an --out that holds another training run (its outputs are deleted).")
-    boolean force;
-
     @Mixin
     DeviceOption device;
 
@@ -113,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> json = new LinkedHashMap<>(settings.json());
         json.put("data", data);
         json.put("limit", limit);
-        try (RunFolder folder = RunFolder.open(out, "train", json, TrainRun.OUTPUTS, resume, force)) {
+        try (RunFolder folder = run.open(out, "train", json, TrainRun.OUTPUTS)) {
             TrainRun.run(settings, train, eval, folder, System.out);
             System.out.printf("wrote %s, %s and %s%n", folder.file(TrainRun.MODEL), folder.file(TrainRun.METRICS_CSV), folder.file(TrainRun.METRICS_JSON));
             if (train.skipped() > 0) System.out.printf("skipped %d unreadable images%n", train.skipped());

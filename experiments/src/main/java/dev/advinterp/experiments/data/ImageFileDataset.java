@@ -25,10 +25,16 @@ abstract class ImageFileDataset implements Dataset {
     private final String[] files;
     private final short[] labels;
     private final ImageNetTransform transform;
+    private final List<String> classes;
     private final Set<Integer> unreadable = ConcurrentHashMap.newKeySet();
 
     /** {@code files} are relative to {@code dir}; {@code labels} index {@link ImageNetClasses}. */
     ImageFileDataset(String name, Path dir, String[] files, short[] labels, ImageNetTransform transform) {
+        this(name, dir, files, labels, transform, ImageNetClasses.wnids());
+    }
+
+    /** {@code files} are relative to {@code dir}; {@code labels} index {@code classes}. */
+    ImageFileDataset(String name, Path dir, String[] files, short[] labels, ImageNetTransform transform, List<String> classes) {
         if (files.length != labels.length) throw new IllegalArgumentException(files.length + " files, " + labels.length + " labels");
         if (files.length == 0) throw new IllegalArgumentException(name + ": no images under " + dir);
         this.name = name;
@@ -36,6 +42,7 @@ abstract class ImageFileDataset implements Dataset {
         this.files = files;
         this.labels = labels;
         this.transform = transform;
+        this.classes = List.copyOf(classes);
     }
 
     @Override
@@ -48,10 +55,10 @@ abstract class ImageFileDataset implements Dataset {
         return files.length;
     }
 
-    /** The 1000 ImageNet wnids: labels are indices into torchvision's class order even when only some classes are present. */
+    /** For ImageNet the 1000 wnids: labels are indices into torchvision's class order even when only some classes are present. */
     @Override
     public List<String> classes() {
-        return ImageNetClasses.wnids();
+        return classes;
     }
 
     @Override

@@ -28,6 +28,16 @@ public record ImageNetTransform(int resize, int crop) {
         if (crop <= 0 || resize < crop) throw new IllegalArgumentException("need 0 < crop <= resize, got resize " + resize + ", crop " + crop);
     }
 
+    /**
+     * The same recipe for a model taking {@code size}×{@code size} images: torchvision's 256/224 at
+     * 224, and otherwise the resize in the same proportion, {@code round(size · 256 / 224)} (32 px:
+     * resize 37, crop 32; 64 px: 73, 64).
+     */
+    public static ImageNetTransform forSize(int size) {
+        if (size == 224) return STANDARD;
+        return new ImageNetTransform((int) Math.round(size * 256.0 / 224.0), size);
+    }
+
     /** A region of an image, in pixels. */
     record Box(int left, int top, int width, int height) {
     }

@@ -108,6 +108,21 @@ public final class Csv {
         return parse(file, text);
     }
 
+    /**
+     * Reads a table that a run appends to row by row, or null if the file is absent or empty. A
+     * last line without its line end (a write cut short by a kill) is removed from the file first,
+     * so the run can append after the last complete row.
+     */
+    public static Table readAppended(Path file) throws IOException {
+        if (!Files.exists(file)) return null;
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        if (!text.isEmpty() && !text.endsWith("\n")) {
+            text = text.substring(0, text.lastIndexOf('\n') + 1);
+            AtomicFile.writeString(file, text);
+        }
+        return text.isEmpty() ? null : parse(file, text);
+    }
+
     /** Parses {@code text} as the content of {@code file} (named in errors). */
     public static Table parse(Path file, String text) {
         if (text.startsWith("\uFEFF")) text = text.substring(1);

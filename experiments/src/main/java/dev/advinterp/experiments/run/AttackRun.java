@@ -188,14 +188,8 @@ public final class AttackRun {
      * from the file; any other bad row is an error naming the file and line.
      */
     static List<Row> readResults(Path csv) throws IOException {
-        if (!Files.exists(csv)) return List.of();
-        String text = Files.readString(csv, StandardCharsets.UTF_8);
-        if (!text.isEmpty() && !text.endsWith("\n")) {
-            text = text.substring(0, text.lastIndexOf('\n') + 1);
-            AtomicFile.writeString(csv, text);
-        }
-        if (text.isEmpty()) return List.of();
-        Csv.Table t = Csv.parse(csv, text);
+        Csv.Table t = Csv.readAppended(csv);
+        if (t == null) return List.of();
         if (!t.header().equals(HEADER)) {
             throw new IllegalArgumentException(csv + " line 1: not the results of this command (header " + String.join(",", t.header())
                     + ", expected " + String.join(",", HEADER) + ")");

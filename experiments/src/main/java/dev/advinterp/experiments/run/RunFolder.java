@@ -99,9 +99,12 @@ public final class RunFolder implements AutoCloseable {
                 } else {
                     resumed = true;
                 }
-            } else if (!force && containsAny(dir, owned)) {
-                throw new IllegalArgumentException(dir + " holds outputs of a run but no " + SETTINGS
-                        + " (written by an older version?); --force replaces them, or choose another --out");
+            } else if (containsAny(dir, owned)) {
+                if (!force) {
+                    throw new IllegalArgumentException(dir + " holds outputs of a run but no " + SETTINGS
+                            + " (written by an older version?); --force replaces them, or choose another --out");
+                }
+                deleteOwned(dir, owned);
             }
             AtomicFile.writeString(file, Json.pretty(wanted));
             return new RunFolder(dir, ch, lock, resumed);

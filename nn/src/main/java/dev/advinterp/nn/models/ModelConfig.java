@@ -77,6 +77,11 @@ public record ModelConfig(Architecture arch, int inChannels, int inputSize, int 
         return new ModelConfig(arch, inChannels, inputSize, classes, mean, std, seed, layout, w);
     }
 
+    /** The same at another input size (the layout stays as it is). */
+    public ModelConfig withInput(int size) {
+        return new ModelConfig(arch, inChannels, size, classes, mean, std, seed, layout, width);
+    }
+
     public ModelConfig withClasses(int n) {
         return new ModelConfig(arch, inChannels, inputSize, n, mean, std, seed, layout, width);
     }

@@ -2,6 +2,7 @@ package dev.advinterp.nn.models;
 
 import dev.advinterp.nn.io.HostTensor;
 import dev.advinterp.nn.io.SafeTensors;
+import dev.advinterp.nn.io.TorchCheckpoint;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -9,9 +10,56 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Weight files that carry their model configuration in the safetensors metadata. */
+/**
+ * Model weight files. Those written by the program ({@link #save}, training checkpoints, and
+ * {@code advinterp convert --arch}) carry the model configuration in their safetensors metadata
+ * and rebuild the model alone. A bare state dict (torchvision's weights, as a {@code .pth} file
+ * written by {@code torch.save} or converted to safetensors without {@code --arch}) says nothing of
+ * the model: it loads with a {@link Bare} description of it.
+ */
 public final class ModelFiles {
     private ModelFiles() {
+    }
+
+    /**
+     * What a bare state dict is: the architecture, and the input the model is to take. torchvision's
+     * weights are for its layout and ImageNet's normalisation; the class count is read from the
+     * classifier's weight when not given.
+     *
+     * @param classes   null: from the last layer's weight
+     * @param inputSize the side of the square input (torchvision's: 224)
+     * @param layout    null: {@link Layout#TORCHVISION}, what torchvision's weights were trained with
+     */
+    public record Bare(Architecture arch, Integer classes, int inputSize, Layout layout) {
+        public Bare {
+            if (inputSize < 28 || inputSize > ModelConfig.MAX_INPUT_SIZE) {
+                throw new IllegalArgumentException("--input-size must be between 28 and " + ModelConfig.MAX_INPUT_SIZE + ", got " + inputSize);
+            }
+            if (classes != null && (classes <= 0 || classes > ModelConfig.MAX_CLASSES)) {
+                throw new IllegalArgumentException("--classes must be between 1 and " + ModelConfig.MAX_CLASSES + ", got " + classes);
+            }
+        }
+
+        /** The configuration for these weights. */
+        public ModelConfig config(Map<String, HostTensor> state, String source) {
+            int n = classes != null ? classes : classesOf(state, source);
+            return ModelConfig.imagenet(arch, 0).withClasses(n).withLayout(layout == null ? Layout.TORCHVISION : layout).withInput(inputSize);
+        }
+
+        private int classesOf(Map<String, HostTensor> state, String source) {
+            String key = switch (arch) {
+                case RESNET18 -> "fc.weight";
+                case ALEXNET, VGG16, VGG16_BN -> "classifier.6.weight";
+            };
+            HostTensor w = state.get(key);
+            if (w == null || w.shape().length != 2) {
+                throw new IllegalArgumentException(source + " has no " + key + " of rank 2, so it is not a torchvision " + arch.id()
+                        + " state dict (its first keys: " + state.keySet().stream().limit(5).toList() + ")");
+            }
+            long n = w.shape()[0];
+            if (n <= 0 || n > ModelConfig.MAX_CLASSES) throw new IllegalArgumentException(source + ": " + key + " has " + n + " rows, not a class count");
+            return (int) n;
+        }
     }
 
     public static void save(Path file, ImageModel model) throws IOException {
@@ -20,17 +68,67 @@ public final class ModelFiles {
         SafeTensors.write(file, model.stateDict(), meta);
     }
 
-    /** A model from a file written by {@link #save} or a training checkpoint (its {@code model.} entries). */
+    /** A model from a file written by {@link #save}, {@code convert --arch} or a training checkpoint (its {@code model.} entries). */
     public static ImageModel load(Path file) throws IOException {
+        return load(file, null);
+    }
+
+    /**
+     * A model from any weight file: one that carries its configuration (then {@code bare}, if given,
+     * must agree on the architecture), or a bare state dict ({@code .pth} or safetensors) built as
+     * {@code bare} says.
+     */
+    public static ImageModel load(Path file, Bare bare) throws IOException {
+        if (isPyTorchFile(file)) {
+            if (bare == null) {
+                throw new IllegalArgumentException(file + " is a PyTorch state dict, which does not say which model it holds; give --arch "
+                        + "(alexnet, vgg16, vgg16_bn or resnet18), or convert it with 'advinterp convert --arch'");
+            }
+            LinkedHashMap<String, HostTensor> state = TorchCheckpoint.read(file);
+            return build(bare.config(state, file.toString()), state, file);
+        }
         Map<String, String> meta = SafeTensors.readHeader(file).metadata();
         boolean checkpoint = "advinterp-training-checkpoint-1".equals(meta.get("format"));
-        ModelConfig config = checkpoint ? configOfCheckpoint(meta, file) : ModelConfig.fromMetadata(meta, file.toString());
+        boolean configured = checkpoint || meta.containsKey("arch");
+        if (!configured && bare == null) {
+            throw new IllegalArgumentException(file + " does not say which model it holds (no 'arch' in its metadata): if it is a torchvision "
+                    + "state dict, give --arch (and --classes, --input-size where they differ from torchvision's)");
+        }
         LinkedHashMap<String, HostTensor> state = SafeTensors.read(file), weights = new LinkedHashMap<>();
         state.forEach((k, v) -> {
             if (!checkpoint) weights.put(k, v);
             else if (k.startsWith("model.")) weights.put(k.substring("model.".length()), v);
         });
-        ImageModel m = Models.create(config);
+        ModelConfig config;
+        if (configured) {
+            config = checkpoint ? configOfCheckpoint(meta, file) : ModelConfig.fromMetadata(meta, file.toString());
+            if (bare != null && bare.arch() != config.arch()) {
+                throw new IllegalArgumentException(file + " holds a " + config.arch().id() + ", not the " + bare.arch().id() + " --arch names");
+            }
+        } else {
+            config = bare.config(weights, file.toString());
+        }
+        return build(config, weights, file);
+    }
+
+    /**
+     * The configuration of a bare state dict as {@code bare} describes it, checked by loading the
+     * weights into that model (and releasing it): what {@code convert --arch} writes into the file.
+     */
+    public static ModelConfig checkedConfig(Map<String, HostTensor> weights, Bare bare, String source) {
+        ModelConfig config = bare.config(weights, source);
+        try (ImageModel m = build(config, weights, Path.of(source))) {
+            return m.config();
+        }
+    }
+
+    private static ImageModel build(ModelConfig config, Map<String, HostTensor> weights, Path file) {
+        ImageModel m;
+        try {
+            m = Models.create(config);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
         try {
             m.loadStateDict(weights, true);
         } catch (IllegalArgumentException e) {
@@ -38,6 +136,14 @@ public final class ModelFiles {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
         return m;
+    }
+
+    /** Whether the file is a {@code torch.save} zip (it starts as a zip archive does). */
+    public static boolean isPyTorchFile(Path file) throws IOException {
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(4);
+            return head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+        }
     }
 
     /**

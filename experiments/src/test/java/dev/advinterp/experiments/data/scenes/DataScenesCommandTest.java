@@ -1,7 +1,7 @@
 package dev.advinterp.experiments.data.scenes;
 
 import dev.advinterp.experiments.cli.Main;
-import dev.advinterp.experiments.data.broden.*;
+import dev.advinterp.experiments.data.broden.BrodenDataset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

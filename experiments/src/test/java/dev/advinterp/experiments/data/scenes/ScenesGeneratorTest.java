@@ -2,7 +2,13 @@ package dev.advinterp.experiments.data.scenes;
 
 import dev.advinterp.experiments.data.Dataset;
 import dev.advinterp.experiments.data.Sample;
-import dev.advinterp.experiments.data.broden.*;
+import dev.advinterp.experiments.data.broden.BrodenCategory;
+import dev.advinterp.experiments.data.broden.BrodenCode;
+import dev.advinterp.experiments.data.broden.BrodenDataset;
+import dev.advinterp.experiments.data.broden.BrodenEntry;
+import dev.advinterp.experiments.data.broden.BrodenImage;
+import dev.advinterp.experiments.data.broden.BrodenLabel;
+import dev.advinterp.experiments.data.broden.CategoryLabels;
 import dev.advinterp.experiments.io.ImageCodec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
