@@ -62,7 +62,7 @@ relu_backward_f32(const float* y, const float* dy, float* dx, long long n) {
     for (long long i = grid_start(); i < n; i += grid_stride()) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-// Dropout.keep(seed, index, p) of the engine, bit for bit: a SplitMix64 finaliser of
+// DropoutMask.keep(seed, index, p) of the engine, bit for bit: a SplitMix64 finaliser of
 // seed + (index + 1)·φ whose top 24 bits are compared with (int)(p·2^24) (Java's (int) cast of a
 // float truncates toward zero, as cvt.rzi does).
 static __device__ __forceinline__ bool dropout_keep(unsigned long long seed, long long index, int threshold) {
@@ -84,7 +84,7 @@ static __device__ __forceinline__ void dropout_apply(const float* in, float* out
     }
 }
 
-// dropout_forward_f32: y[i] = keep(seed, i, p) ? x[i]/(1−p) : 0, mask as Dropout.keep.
+// dropout_forward_f32: y[i] = keep(seed, i, p) ? x[i]/(1−p) : 0, mask as DropoutMask.keep.
 // Shapes: x, y [n]. Bytes: 4n read, 4n written; three 64-bit multiplies per element, hidden by memory.
 extern "C" __global__ void __launch_bounds__(ADV_THREADS)
 dropout_forward_f32(const float* x, float* y, float p, unsigned long long seed, long long n) {

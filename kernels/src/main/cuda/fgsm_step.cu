@@ -1,7 +1,7 @@
 // The fused FGSM/BIM/PGD step: one pass over x, g and x0, in place on x.
 #include "common.cuh"
 
-// One element, in the CPU reference's order (CpuUpdates.fgsmStep): sign(0) = sign(NaN) = 0, and
+// One element, in the CPU reference's order (CpuFused.fgsmStep): sign(0) = sign(NaN) = 0, and
 // Java's Math.max/min for the clip so that NaN and ±0 come out as on the CPU.
 static __device__ __forceinline__ float fgsm_one(float xv, float g, float o, float l, float h, float alpha, float eps) {
     const float sign = g > 0.0f ? 1.0f : (g < 0.0f ? -1.0f : 0.0f);

@@ -109,3 +109,36 @@ argmax_rows_f32(const float* __restrict__ x, int* __restrict__ out, int rows, in
         out[r] = (first != first || bestI[0] < 0) ? 0 : bestI[0];
     }
 }
+
+// row_norms_f32: out[r] = (float) √(Σ_j (double) x[r, j]²), the L2 norm of each row.
+// Launch: grid = rows, 256 threads; block r sums row r: thread t the columns t, t+256, ..., then a
+// fixed tree over the block (deterministic; not the CPU's sequential order, so equal to it to
+// float64 rounding before the sqrt). Shapes: x [rows, cols], out [rows]. Bytes: 4·rows·cols read.
+extern "C" __global__ void __launch_bounds__(ADV_THREADS)
+row_norms_f32(const float* __restrict__ x, float* __restrict__ out, int rows, int cols) {
+    __shared__ double scratch[ADV_THREADS];
+    const int r = blockIdx.x;
+    if (r >= rows) return;
+    const float* row = x + (long long)r * cols;
+    double acc = 0.0;
+    for (int j = threadIdx.x; j < cols; j += ADV_THREADS) {
+        const double v = row[j];
+        acc += v * v;
+    }
+    const double s = block_sum_f64(acc, scratch);
+    if (threadIdx.x == 0) out[r] = (float)sqrt(s);
+}
+
+// row_norms_backward_f32: dx[r, j] = norms[r] > 0 ? dy[r]·x[r, j] / norms[r] : 0, the gradient of
+// row_norms_f32 (0 for a row of zeros, where the norm has no gradient). The CPU's float operations
+// in the CPU's order. Launch: grid-stride over n = rows·cols. Shapes: x, dx [rows, cols], norms,
+// dy [rows]. Bytes: 8 per element (x read, dx written; norms and dy are cached).
+extern "C" __global__ void __launch_bounds__(ADV_THREADS)
+row_norms_backward_f32(const float* __restrict__ x, const float* __restrict__ norms, const float* __restrict__ dy,
+                       float* __restrict__ dx, int cols, long long n) {
+    for (long long i = grid_start(); i < n; i += grid_stride()) {
+        const long long r = i / cols;
+        const float norm = norms[r];
+        dx[i] = norm > 0.0f ? dy[r] * x[i] / norm : 0.0f;
+    }
+}

@@ -1,7 +1,7 @@
 // The fused optimiser update.
 #include "common.cuh"
 
-// One element of PyTorch's SGD in the CPU reference's order (CpuUpdates.sgd).
+// One element of PyTorch's SGD in the CPU reference's order (CpuFused.sgd).
 static __device__ __forceinline__ float sgd_one(float pv, float gv, float& b, float lr, float momentum,
                                                 float dampening, float wd, int nesterov) {
     float g = gv + wd * pv;

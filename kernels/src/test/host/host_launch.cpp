@@ -29,15 +29,10 @@
 #include <utility>
 #include <ucontext.h>
 
-// The kernel families, compiled unchanged, as kernels/build.sh compiles them (one unit).
-#include "batchnorm.cu"
-#include "elementwise.cu"
-#include "feature_matching.cu"
-#include "fgsm_step.cu"
-#include "pooling.cu"
-#include "reductions.cu"
-#include "sgd.cu"
-#include "softmax_xent.cu"
+// The kernel families, compiled unchanged, as kernels/build.sh compiles them (one unit): the files
+// that declare a kernel, listed by kernel_sources.inc, which the engine's tests write from the
+// kernels' declarations (KernelTable) before compiling this file.
+#include "kernel_sources.inc"
 
 extern "C" {
 adv_uint3 threadIdx, blockIdx, blockDim, gridDim;
@@ -104,28 +99,10 @@ struct Entry {
     {#name, &Call<decltype(&name)>::run<&name>, barriers, &Call<decltype(&name)>::capture, \
      &Call<decltype(&name)>::release}
 
+// One ADV_KERNEL(name, barriers) per declared kernel, written by the engine's tests from the
+// kernels' declarations (KernelTable): a kernel is added by declaring it, never here.
 const Entry kEntries[] = {
-    ADV_KERNEL(fill_f32, false),
-    ADV_KERNEL(axpby_f32, false),
-    ADV_KERNEL(scale_f32, false),
-    ADV_KERNEL(add_bias_f32, false),
-    ADV_KERNEL(channel_affine_f32, false),
-    ADV_KERNEL(relu_forward_f32, false),
-    ADV_KERNEL(relu_backward_f32, false),
-    ADV_KERNEL(dropout_forward_f32, false),
-    ADV_KERNEL(dropout_backward_f32, false),
-    ADV_KERNEL(sum_partials_f32, true),
-    ADV_KERNEL(sum_finish_f64, true),
-    ADV_KERNEL(sum_bias_f32, true),
-    ADV_KERNEL(adaptive_avg_pool_forward_f32, false),
-    ADV_KERNEL(adaptive_avg_pool_backward_f32, false),
-    ADV_KERNEL(bn_inference_backward_data_f32, true),
-    ADV_KERNEL(bn_inference_backward_params_f32, true),
-    ADV_KERNEL(fgsm_step_f32, false),
-    ADV_KERNEL(feature_matching_f32, true),
-    ADV_KERNEL(softmax_xent_f32, true),
-    ADV_KERNEL(sgd_momentum_f32, false),
-    ADV_KERNEL(argmax_rows_f32, true),
+#include "kernel_table.inc"
 };
 
 struct Fiber {

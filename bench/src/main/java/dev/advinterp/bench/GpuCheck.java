@@ -6,7 +6,6 @@ import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.DeviceChoice;
 import dev.advinterp.engine.backend.DeviceSelection;
-import dev.advinterp.engine.backend.ProfilingBackend;
 import dev.advinterp.engine.backend.cuda.CudaBackend;
 import dev.advinterp.engine.backend.cuda.CudaLibraries;
 import dev.advinterp.engine.backend.cuda.CudaProbe;
@@ -119,9 +118,7 @@ public final class GpuCheck {
     private GpuCheck(Options o, DeviceSelection selection) {
         this.o = o;
         this.selection = selection;
-        Backend inner = selection.backend() instanceof ProfilingBackend p ? p.inner() : selection.backend();
-        this.sync = inner instanceof CudaBackend cuda ? cuda::synchronize : () -> {
-        };
+        this.sync = selection.backend()::synchronize;
     }
 
     public static void main(String[] args) throws IOException {
@@ -281,7 +278,7 @@ public final class GpuCheck {
         int calls = 20;
         try (Scope s = Scope.open()) {
             Tensor x = Tensor.rand(5, 0f, 1f, (int) n), g = Tensor.randn(6, 1f, (int) n), x0 = x.copy(), dst = Tensor.zeros((int) n);
-            Backend b = x.backend();
+            Backend b = Backends.of(x);
             float[] lo = {0f}, hi = {1f};
             bandwidths.add(groupTimed("fgsmStep", n, 16 * n, calls,
                     () -> b.fgsmStep(x, g, x0, 1f / 255, 2f / 255, lo, hi)));

@@ -4,7 +4,7 @@ import dev.advinterp.engine.Ops;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.backend.Backends;
-import dev.advinterp.engine.backend.ProfilingBackend;
+import dev.advinterp.engine.backend.Profiler;
 import dev.advinterp.experiments.training.ConsistentLoss;
 
 import java.util.Locale;
@@ -31,7 +31,8 @@ public final class ModelProfile {
             System.err.println("usage: ModelProfile <arch>-<size>-b<batch> forward|train|consistent [steps, default 3]");
             System.exit(2);
         }
-        if (!(Backends.defaultBackend() instanceof ProfilingBackend profiler)) {
+        Profiler profiler = Backends.defaultBackend().profiler();
+        if (profiler == null) {
             System.err.println("ModelProfile: run with -Dadvinterp.profile=true, or there is nothing to report");
             System.exit(2);
             return;

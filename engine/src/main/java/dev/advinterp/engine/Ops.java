@@ -1,6 +1,7 @@
 package dev.advinterp.engine;
 
 import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.PoolGeometry;
 
@@ -8,8 +9,13 @@ import java.util.Arrays;
 
 /**
  * The differentiable functions. Each op checks its arguments (an exception names the op and the
- * shapes), allocates its output in the current {@link Scope}, runs the backend's kernel, and
- * records its backward — written right below the forward — on the active {@link Tape}.
+ * shapes), allocates its output in the current {@link Scope} on its inputs' backend, runs the
+ * backend's kernel, and records its backward — written right below the forward — on the active
+ * {@link Tape}.
+ *
+ * <p>Why one long class: it is the engine's whole list of ops, each forward beside its backward
+ * (DESIGN.md's rule), read and called as one vocabulary ({@code Ops.conv2d}, {@code Ops.relu}, ...);
+ * each op is a short block with no state shared with the others, and the work is in the backends.
  */
 public final class Ops {
     private Ops() {
@@ -25,12 +31,12 @@ public final class Ops {
                         + ") was used after it was closed; keep it with Scope.keep(...) if it must outlive its scope");
             }
         }
-        Backend b = null;
+        Tensor first = null;
         for (Tensor t : ts) {
             if (t == null) continue;
-            if (b == null) b = t.backend();
-            else if (b != t.backend()) {
-                throw new IllegalArgumentException(op + ": inputs live on different devices (" + b.device() + " and "
+            if (first == null) first = t;
+            else if (first.memory() != t.memory()) {
+                throw new IllegalArgumentException(op + ": inputs live on different devices (" + first.device() + " and "
                         + t.device() + ")");
             }
         }
@@ -68,7 +74,7 @@ public final class Ops {
         if (b.dim(0) != k) {
             throw new IllegalArgumentException(op + ": inner dimensions differ: " + a.shape() + " × " + b.shape());
         }
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tensor y = Tensor.empty(be, Shape.of(m, n), op);
         be.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, y, 0, n);
         Tape.record(op, y, new Tensor[]{a, b}, (dy, needs) -> {
@@ -100,7 +106,7 @@ public final class Ops {
         if (bias != null && !bias.shape().equals(Shape.of(out))) {
             throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + out + "] for weight " + w.shape());
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(n, out), op);
         be.gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
         if (bias != null) be.addBias(y, bias, n, out, 1);
@@ -163,7 +169,7 @@ public final class Ops {
         if (bias != null && !bias.shape().equals(Shape.of(g.cOut()))) {
             throw new IllegalArgumentException(op + ": bias " + bias.shape() + " must be [" + g.cOut() + "]");
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.cOut(), g.outH(), g.outW()), op);
         be.conv2dForward(x, weight, bias, g, y);
         Tape.record(op, y, new Tensor[]{x, weight, bias}, (dy, needs) -> {
@@ -190,7 +196,7 @@ public final class Ops {
     public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
         String op = "maxPool2d";
         PoolGeometry g = poolGeometry(op, x, kernel, stride, padding);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.c(), g.outH(), g.outW()), op);
         be.maxPool2dForward(x, g, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -205,7 +211,7 @@ public final class Ops {
     public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
         String op = "avgPool2d";
         PoolGeometry g = poolGeometry(op, x, kernel, stride, padding);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.c(), g.outH(), g.outW()), op);
         be.avgPool2dForward(x, g, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -238,7 +244,7 @@ public final class Ops {
         rank(op, "input", x, 4);
         positive(op, "output height", outH, x);
         positive(op, "output width", outW, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(x.dim(0), x.dim(1), outH, outW), op);
         be.adaptiveAvgPool2dForward(x, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -276,7 +282,7 @@ public final class Ops {
         if (training && x.numel() / c < 2) {
             throw new IllegalArgumentException(op + ": training mode needs more than one value per channel, input " + x.shape());
         }
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor x4 = x.rank() == 4 ? x : x.view(Shape.of(x.dim(0), c, 1, 1));
         Tensor y4 = Tensor.empty(be, x4.shape(), op);
         Tensor y;
@@ -331,7 +337,7 @@ public final class Ops {
                     + " must be [" + c + "] for input " + x.shape());
         }
         int outer = x.dim(0), inner = Math.toIntExact(x.shape().sizeFrom(2));
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.channelAffine(x, scale, shift, outer, c, inner, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -347,7 +353,7 @@ public final class Ops {
     public static Tensor relu(Tensor x) {
         String op = "relu";
         live(op, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.reluForward(x, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -367,7 +373,7 @@ public final class Ops {
         live(op, x);
         if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p + " (input " + x.shape() + ")");
         if (!training || p == 0f) return identity(x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.dropoutForward(x, p, seed, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -391,7 +397,7 @@ public final class Ops {
         String op = "add";
         live(op, a, b);
         sameShape(op, a, b);
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tensor y = Tensor.empty(be, a.shape(), op);
         be.axpby(1f, a, 1f, b, y);
         Tape.record(op, y, new Tensor[]{a, b}, (dy, needs) -> new Tensor[]{needs[0] ? dy.copy() : null, needs[1] ? dy.copy() : null});
@@ -403,7 +409,7 @@ public final class Ops {
         String op = "sub";
         live(op, a, b);
         sameShape(op, a, b);
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tensor y = Tensor.empty(be, a.shape(), op);
         be.axpby(1f, a, -1f, b, y);
         Tape.record(op, y, new Tensor[]{a, b}, (dy, needs) -> {
@@ -422,7 +428,7 @@ public final class Ops {
     public static Tensor scale(Tensor x, float s) {
         String op = "scale";
         live(op, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.scale(x, s, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
@@ -437,12 +443,32 @@ public final class Ops {
     public static Tensor sum(Tensor x) {
         String op = "sum";
         live(op, x);
-        Backend be = x.backend();
+        Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(1), op);
         be.fill(y, (float) be.sum(x));
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
             be.fill(dx, dy.item());
+            return new Tensor[]{dx};
+        });
+        return y;
+    }
+
+    /**
+     * The L2 norm of each row of x viewed as {@code [n, rest]} (each image of a batch), as a
+     * tensor {@code [n]}; summed in float64. Its gradient is {@code x/‖x‖} per row, 0 for a row of zeros.
+     */
+    public static Tensor rowNorms(Tensor x) {
+        String op = "rowNorms";
+        live(op, x);
+        int[] rc = rows(op, x);
+        int rows = rc[0], cols = rc[1];
+        Backend be = Backends.of(x);
+        Tensor y = Tensor.empty(be, Shape.of(rows), op);
+        be.rowNorms(x, rows, cols, y);
+        Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
+            Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
+            be.rowNormsBackward(x, y, dy, rows, cols, dx);
             return new Tensor[]{dx};
         });
         return y;
@@ -478,8 +504,8 @@ public final class Ops {
         Tensor y = x.view(Shape.of(d));
         Shape in = x.shape();
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
-            Tensor dx = Tensor.empty(dy.backend(), in, op + ".backward");
-            dy.backend().copy(dy, dx);
+            Tensor dx = Tensor.empty(dy.memory(), in, op + ".backward");
+            Backends.of(dy).copy(dy, dx);
             return new Tensor[]{dx};
         });
         return y;
@@ -498,7 +524,7 @@ public final class Ops {
         live(op, x);
         rank(op, "input", x, 2);
         int[] out = new int[x.dim(0)];
-        x.backend().argmax(x, x.dim(0), x.dim(1), out);
+        Backends.of(x).argmax(x, x.dim(0), x.dim(1), out);
         return out;
     }
 
@@ -523,7 +549,7 @@ public final class Ops {
         }
         int[] idx = new int[x.dim(0) * k];
         float[] val = new float[x.dim(0) * k];
-        x.backend().topk(x, x.dim(0), x.dim(1), k, idx, val);
+        Backends.of(x).topk(x, x.dim(0), x.dim(1), k, idx, val);
         return new TopK(k, idx, val);
     }
 
@@ -548,7 +574,7 @@ public final class Ops {
                         + classes + ") for logits " + logits.shape());
             }
         }
-        Backend be = logits.backend();
+        Backend be = Backends.of(logits);
         boolean record = Tape.active() != null && Tape.active().tracks(logits);
         Tensor grad = record ? Tensor.empty(be, logits.shape(), op + ".backward") : null;
         double loss = be.softmaxCrossEntropy(logits, n, classes, labels.clone(), grad, 1f, null);
@@ -579,7 +605,7 @@ public final class Ops {
         String op = "featureMatching";
         live(op, a, b);
         sameShape(op, a, b);
-        Backend be = a.backend();
+        Backend be = Backends.of(a);
         Tape tape = Tape.active();
         boolean ra = tape != null && tape.tracks(a), rb = tape != null && tape.tracks(b);
         Tensor ga = ra ? Tensor.empty(be, a.shape(), op + ".backward") : null;
@@ -611,13 +637,8 @@ public final class Ops {
 
     // ================================================================== fused updates (in place, not recorded)
 
-    /**
-     * One FGSM step in place on {@code x} (DESIGN.md):
-     * {@code x ← clip(x + alpha·sign(grad), max(x0 − eps, lo[c]), min(x0 + eps, hi[c]))}, sign(0) = 0.
-     * {@code lo}/{@code hi} give one bound per channel (dimension 1 of x) or one for all.
-     */
-    public static void fgsmStep(Tensor x, Tensor grad, Tensor x0, float alpha, float eps, float[] lo, float[] hi) {
-        String op = "fgsmStep";
+    /** The arguments of an attack's step: x, its gradient and the clean x0 alike, ε ≥ 0, α finite. */
+    private static void stepArguments(String op, Tensor x, Tensor grad, Tensor x0, float alpha, float eps) {
         live(op, x, grad, x0);
         sameShape(op, x, grad);
         sameShape(op, x, x0);
@@ -625,6 +646,16 @@ public final class Ops {
             throw new IllegalArgumentException(op + ": eps must be >= 0 and alpha finite, got eps=" + eps + ", alpha=" + alpha
                     + " (input " + x.shape() + ")");
         }
+    }
+
+    /**
+     * One FGSM step in place on {@code x} (DESIGN.md):
+     * {@code x ← clip(x + alpha·sign(grad), max(x0 − eps, lo[c]), min(x0 + eps, hi[c]))}, sign(0) = 0.
+     * {@code lo}/{@code hi} give one bound per channel (dimension 1 of x) or one for all.
+     */
+    public static void fgsmStep(Tensor x, Tensor grad, Tensor x0, float alpha, float eps, float[] lo, float[] hi) {
+        String op = "fgsmStep";
+        stepArguments(op, x, grad, x0, alpha, eps);
         int c = x.rank() >= 2 ? x.dim(1) : 1;
         if (lo.length != hi.length || (lo.length != 1 && lo.length != c)) {
             throw new IllegalArgumentException(op + ": bounds need 1 or " + c + " values (channels of " + x.shape()
@@ -636,7 +667,57 @@ public final class Ops {
                         + " (input " + x.shape() + ")");
             }
         }
-        x.backend().fgsmStep(x, grad, x0, alpha, eps, lo.clone(), hi.clone());
+        Backends.of(x).fgsmStep(x, grad, x0, alpha, eps, lo.clone(), hi.clone());
+    }
+
+    /** x viewed as {@code [n, rest]}: n and the length of a row, or an exception naming the op. */
+    private static int[] rows(String op, Tensor x) {
+        int rows = x.dim(0);
+        long cols = x.numel() / rows;
+        if (cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + ": rows of " + cols + " elements in " + x.shape() + " are longer than 2^31 - 1");
+        }
+        return new int[]{rows, (int) cols};
+    }
+
+    private static void box(String op, Tensor x, float lo, float hi) {
+        if (!(lo <= hi)) throw new IllegalArgumentException(op + ": the box [" + lo + ", " + hi + "] is empty (input " + x.shape() + ")");
+    }
+
+    /**
+     * One step of PGD in the L2 norm, in place on each image (row of x viewed as {@code [n, rest]}):
+     * {@code x ← x + alpha·grad/‖grad‖}, then the projection onto the L2 ball of radius eps around
+     * x0 and the clip to [lo, hi]. The L2 counterpart of {@link #fgsmStep}; not recorded.
+     */
+    public static void l2Step(Tensor x, Tensor grad, Tensor x0, float alpha, float eps, float lo, float hi) {
+        String op = "l2Step";
+        stepArguments(op, x, grad, x0, alpha, eps);
+        box(op, x, lo, hi);
+        int[] rc = rows(op, x);
+        Backends.of(x).l2Step(x, grad, x0, rc[0], rc[1], alpha, eps, lo, hi);
+    }
+
+    /**
+     * One Adam step (β1, β2, ε as in Adam; {@code step} counts from 1) in place on each image (row of
+     * x viewed as {@code [n, rest]}) for the objective {@code ‖x − x0‖₂ + weights[i]·f(x)} given
+     * {@code grad = ∇f}, then the clip to [lo, hi]: the targeted L2 attack's step (the paper's
+     * Eq. 4). m and v hold Adam's moments, zero before the first step. Not recorded.
+     */
+    public static void l2AdamStep(Tensor x, Tensor grad, Tensor x0, Tensor m, Tensor v, double[] weights, int step, float lr,
+                                  double beta1, double beta2, double epsilon, float lo, float hi) {
+        String op = "l2AdamStep";
+        live(op, x, grad, x0, m, v);
+        for (Tensor t : new Tensor[]{grad, x0, m, v}) sameShape(op, x, t);
+        int[] rc = rows(op, x);
+        if (weights.length != rc[0]) {
+            throw new IllegalArgumentException(op + ": " + weights.length + " weights for the " + rc[0] + " rows of " + x.shape());
+        }
+        if (step < 1 || !(lr >= 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon > 0)) {
+            throw new IllegalArgumentException(op + ": needs step >= 1, lr >= 0, betas in [0, 1) and epsilon > 0; got step=" + step
+                    + ", lr=" + lr + ", betas " + beta1 + ", " + beta2 + ", epsilon " + epsilon + " (input " + x.shape() + ")");
+        }
+        box(op, x, lo, hi);
+        Backends.of(x).l2AdamStep(x, grad, x0, m, v, rc[0], rc[1], weights.clone(), lr, beta1, beta2, epsilon, step, lo, hi);
     }
 
     /** SGD with momentum, weight decay and optional Nesterov, in place (PyTorch's definition). */
@@ -658,6 +739,6 @@ public final class Ops {
         if (nesterov && momentum == 0f) {
             throw new IllegalArgumentException(op + ": Nesterov needs a momentum > 0 (parameter " + param.shape() + ")");
         }
-        param.backend().sgdUpdate(param, grad, momentumBuffer, lr, momentum, 0f, weightDecay, nesterov);
+        Backends.of(param).sgdUpdate(param, grad, momentumBuffer, lr, momentum, 0f, weightDecay, nesterov);
     }
 }

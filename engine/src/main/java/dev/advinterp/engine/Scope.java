@@ -1,5 +1,7 @@
 package dev.advinterp.engine;
 
+import dev.advinterp.engine.memory.HostMemory;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 
@@ -17,27 +19,53 @@ import java.util.LinkedHashSet;
  * thread-independent root scope when none is open (the root is never closed by itself; long-lived
  * tensors such as parameters belong in a {@link #detached} scope instead). Closing a scope frees
  * its tensors; using a freed tensor is an {@link IllegalStateException}, never a crash.
+ *
+ * <p>A scope also names the device its tensors are made on, as DJL's {@code NDManager} does: the
+ * factories ({@code Tensor.of}, {@code zeros}, {@code rand}, ...) allocate in the current scope's
+ * {@link #memory()}. {@link #open()} keeps the enclosing scope's device, {@link #open(DeviceMemory)}
+ * names another, so that one program can hold tensors on two devices on purpose:
+ *
+ * <pre>{@code
+ * try (var onGpu = Scope.open(Backends.cuda())) {
+ *     Tensor x = Tensor.rand(1, 0f, 1f, 8, 3, 32, 32);   // on the GPU
+ * }
+ * }</pre>
+ *
+ * The root scope's device is the program's choice ({@link #useRootDevice}: the command line's
+ * {@code --device} through {@code Backends.useDevice}); until one is made it is the host's memory,
+ * unless {@code advinterp.device} asks for another device, which only {@code Backends} can open.
  */
 public final class Scope implements AutoCloseable {
-    private static final Scope ROOT = new Scope(null, "root", false);
+    private static final Scope ROOT = new Scope(null, "root", false, null);
     private static final ThreadLocal<Scope> CURRENT = new ThreadLocal<>();
+
+    private static volatile DeviceMemory rootMemory;
 
     private final Scope parent;
     private final String name;
     private final boolean onStack;
+    /** Where the factories allocate while this scope is current; null for the root and detached scopes (see {@link #memory()}). */
+    private final DeviceMemory memory;
     private final LinkedHashSet<Tensor> tensors = new LinkedHashSet<>();
     private boolean closed;
 
-    private Scope(Scope parent, String name, boolean onStack) {
+    private Scope(Scope parent, String name, boolean onStack, DeviceMemory memory) {
         this.parent = parent;
         this.name = name;
         this.onStack = onStack;
+        this.memory = memory;
     }
 
-    /** Opens a scope nested in the current one and makes it current on this thread. */
+    /** Opens a scope nested in the current one, on the same device, and makes it current on this thread. */
     public static Scope open() {
+        return open(current().memory());
+    }
+
+    /** Opens a scope nested in the current one whose tensors are made in {@code memory}, and makes it current. */
+    public static Scope open(DeviceMemory memory) {
+        if (memory == null) throw new IllegalArgumentException("Scope.open: the device memory is null");
         Scope parent = current();
-        Scope s = new Scope(parent, "scope", true);
+        Scope s = new Scope(parent, "scope", true, memory);
         CURRENT.set(s);
         return s;
     }
@@ -47,7 +75,7 @@ public final class Scope implements AutoCloseable {
      * (a model's parameters and optimiser state). Tensors enter it by {@link #adopt}.
      */
     public static Scope detached(String name) {
-        return new Scope(ROOT, name, false);
+        return new Scope(ROOT, name, false, null);
     }
 
     /** The innermost open scope of this thread, or the root scope. */
@@ -63,6 +91,40 @@ public final class Scope implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * The device memory the factories allocate in while this scope is current. For the root (and a
+     * detached scope, which is never current): the one {@link #useRootDevice} chose, else the host's.
+     *
+     * @throws IllegalStateException for the root when none was chosen and {@code advinterp.device}
+     *                               asks for a device other than the CPU
+     */
+    public DeviceMemory memory() {
+        if (memory != null) return memory;
+        DeviceMemory m = rootMemory;
+        if (m != null) return m;
+        String word = EngineConfig.current().deviceWord();
+        if (!word.equals("cpu")) {
+            throw new IllegalStateException(EngineConfig.DEVICE_PROPERTY + "=" + word + " asks for a device that no program has opened"
+                    + " yet: call Backends.defaultBackend() (or Backends.useDevice) before making tensors, as the command line does");
+        }
+        return HostMemory.INSTANCE;
+    }
+
+    /**
+     * Makes {@code memory} the root scope's device: the device of every tensor made outside an
+     * open scope, and of the scopes opened on a thread without one. Call it before allocating
+     * anything; tensors made before keep their device.
+     */
+    public static void useRootDevice(DeviceMemory memory) {
+        if (memory == null) throw new IllegalArgumentException("useRootDevice: the device memory is null");
+        rootMemory = memory;
+    }
+
+    /** Whether a program chose the root scope's device ({@link #useRootDevice}). */
+    public static boolean rootDeviceChosen() {
+        return rootMemory != null;
     }
 
     /** Moves {@code t} into the enclosing scope (or the root), so that it outlives this one. */

@@ -1,16 +1,13 @@
 package dev.advinterp.engine;
 
-import dev.advinterp.engine.backend.Backend;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
  * The memory behind one or more tensors (a tensor and its reshaped views share one storage).
- * Reference-counted: the memory goes back to its backend when the last tensor using it is
+ * Reference-counted: the memory goes back to its device when the last tensor using it is
  * closed. The garbage collector never frees it on the normal path; a {@link Cleaner} only
  * reports a storage that became unreachable while still allocated (a leak), and then returns its
  * memory.
@@ -18,34 +15,34 @@ import java.util.logging.Logger;
 public final class Storage {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final Logger LOG = Logger.getLogger(Storage.class.getName());
-    private static final AtomicLong LEAKS = new AtomicLong();
 
-    private final Backend backend;
+    private final DeviceMemory memory;
     private final MemorySegment segment;
     private final LeakGuard guard;
     private int refs = 1;
 
-    private record LeakGuard(Backend backend, MemorySegment segment, AtomicBoolean released) implements Runnable {
+    private record LeakGuard(DeviceMemory memory, MemorySegment segment, AtomicBoolean released) implements Runnable {
         @Override
         public void run() {
             if (released.compareAndSet(false, true)) {
-                LEAKS.incrementAndGet();
-                LOG.warning("a tensor storage of " + segment.byteSize() + " bytes on " + backend.device()
+                LOG.warning("a tensor storage of " + segment.byteSize() + " bytes on " + memory.device()
                         + " was never closed (not in any scope that was closed); freeing it now");
-                backend.free(segment);
+                memory.free(segment);
             }
         }
     }
 
-    Storage(Backend backend, long bytes) {
-        this.backend = backend;
-        this.segment = backend.allocate(bytes);
-        this.guard = new LeakGuard(backend, segment, new AtomicBoolean());
+    /** {@code bytes} of {@code memory}'s device, recorded under its {@link DeviceMemory#home()}. */
+    Storage(DeviceMemory memory, long bytes) {
+        this.memory = memory.home();
+        this.segment = this.memory.allocate(bytes);
+        this.guard = new LeakGuard(this.memory, segment, new AtomicBoolean());
         CLEANER.register(this, guard);
     }
 
-    public Backend backend() {
-        return backend;
+    /** Where the bytes live. */
+    public DeviceMemory memory() {
+        return memory;
     }
 
     public long byteSize() {
@@ -69,12 +66,7 @@ public final class Storage {
     synchronized void release() {
         if (refs <= 0) return;
         if (--refs == 0 && guard.released().compareAndSet(false, true)) {
-            backend.free(segment);
+            memory.free(segment);
         }
-    }
-
-    /** Number of storages the leak reporter has seen (for tests and the doctor). */
-    public static long leaksReported() {
-        return LEAKS.get();
     }
 }

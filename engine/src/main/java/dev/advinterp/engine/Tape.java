@@ -1,5 +1,7 @@
 package dev.advinterp.engine;
 
+import dev.advinterp.engine.backend.Backends;
+
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -209,7 +211,7 @@ public final class Tape implements AutoCloseable {
         if (old == null) {
             target.put(input, g);
         } else {
-            old.backend().axpby(1f, old, 1f, g, old);
+            Backends.of(old).axpby(1f, old, 1f, g, old);
             g.close();
         }
     }

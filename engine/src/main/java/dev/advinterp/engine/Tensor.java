@@ -1,8 +1,5 @@
 package dev.advinterp.engine;
 
-import dev.advinterp.engine.backend.Backend;
-import dev.advinterp.engine.backend.Backends;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
@@ -11,8 +8,12 @@ import java.util.SplittableRandom;
  * A float32 tensor: an immutable {@link Shape}, contiguous row-major (NCHW) storage off the Java
  * heap, and an owning {@link Scope}. Reshaping shares the storage; nothing else is a view.
  *
- * <p>Tensors are made by the factories here and by {@link Ops}. A tensor is freed when its scope
- * closes or when {@link #close()} is called; any later use throws {@link IllegalStateException}.
+ * <p>Tensors are made by the factories here, on the device of the current {@link Scope}, and by
+ * {@link Ops}, on the device of their inputs. A tensor is freed when its scope closes or when
+ * {@link #close()} is called; any later use throws {@link IllegalStateException}.
+ *
+ * <p>A tensor knows its {@link DeviceMemory} and nothing of the backends that compute on it: ops
+ * find the backend from the memory, so this class sits below every backend.
  */
 public final class Tensor implements AutoCloseable {
     private final Shape shape;
@@ -21,8 +22,11 @@ public final class Tensor implements AutoCloseable {
     private Scope owner;
     private boolean closed;
     private boolean requiresGrad;
-    /** Autograd bookkeeping: the tape that tracks this tensor, if any. */
-    Tape tape;
+    /**
+     * Autograd bookkeeping: the {@link Tape} that tracks this tensor, if any (typed Object so that the
+     * tensor does not depend on autograd, which sits above the backends).
+     */
+    Object tape;
 
     private Tensor(Shape shape, Storage storage, String origin) {
         this.shape = shape;
@@ -35,19 +39,19 @@ public final class Tensor implements AutoCloseable {
 
     // ---------------------------------------------------------------- factories
 
-    /** An uninitialised tensor on {@code backend}; every kernel that returns one writes all of it. */
-    public static Tensor empty(Backend backend, Shape shape, String origin) {
+    /** An uninitialised tensor in {@code memory}; every kernel that returns one writes all of it. */
+    public static Tensor empty(DeviceMemory memory, Shape shape, String origin) {
         if (shape.numel() > Long.MAX_VALUE / Float.BYTES) {
             // numel·4 would wrap around to a small allocation that the tensor then overruns
             throw new IllegalArgumentException(origin + ": shape " + shape + " has " + shape.numel()
                     + " elements; their size in bytes does not fit in a long");
         }
-        return new Tensor(shape, new Storage(backend, shape.numel() * Float.BYTES), origin);
+        return new Tensor(shape, new Storage(memory, shape.numel() * Float.BYTES), origin);
     }
 
-    /** An uninitialised tensor on the same backend as {@code like}. */
+    /** An uninitialised tensor on the same device as {@code like}. */
     public static Tensor empty(Shape shape, Tensor like, String origin) {
-        return empty(like.backend(), shape, origin);
+        return empty(like.memory(), shape, origin);
     }
 
     public static Tensor zeros(Shape shape) {
@@ -58,23 +62,22 @@ public final class Tensor implements AutoCloseable {
         return zeros(Shape.of(dims));
     }
 
+    /** A tensor of {@code value}s on the current scope's device. */
     public static Tensor full(Shape shape, float value) {
-        Backend b = Backends.defaultBackend();
-        Tensor t = empty(b, shape, "full");
-        b.fill(t, value);
+        Tensor t = empty(Scope.current().memory(), shape, "full");
+        t.memory().fillFloats(t.storage.segment(), t.numel(), value);
         return t;
     }
 
-    /** A tensor holding a copy of {@code data}, whose length must equal the shape's size. */
+    /** A tensor on the current scope's device holding a copy of {@code data}, whose length must equal the shape's size. */
     public static Tensor of(float[] data, int... dims) {
         Shape shape = Shape.of(dims);
         if (data.length != shape.numel()) {
             throw new IllegalArgumentException("Tensor.of: " + data.length + " values do not fill shape " + shape
                     + " (" + shape.numel() + " elements)");
         }
-        Backend b = Backends.defaultBackend();
-        Tensor t = empty(b, shape, "of");
-        b.copyFromHost(data, 0, t);
+        Tensor t = empty(Scope.current().memory(), shape, "of");
+        t.memory().writeFloats(data, 0, t.storage.segment(), 0, data.length);
         return t;
     }
 
@@ -129,12 +132,13 @@ public final class Tensor implements AutoCloseable {
         return shape.numel();
     }
 
-    public Backend backend() {
-        return storage.backend();
+    /** The device memory that holds this tensor (see {@link DeviceMemory#home()}). */
+    public DeviceMemory memory() {
+        return storage.memory();
     }
 
     public Device device() {
-        return storage.backend().device();
+        return storage.memory().device();
     }
 
     /** What made this tensor (an op name), for error messages. */
@@ -190,7 +194,7 @@ public final class Tensor implements AutoCloseable {
     public float[] toArray() {
         checkLive("toArray");
         float[] out = new float[arrayLength(shape, "toArray")];
-        backend().copyToHost(this, out, 0);
+        memory().readFloats(storage.segment(), 0, out, 0, out.length);
         return out;
     }
 
@@ -208,27 +212,45 @@ public final class Tensor implements AutoCloseable {
         return toArray()[(int) i];
     }
 
-    /** A copy of this tensor's data, in a new tensor of the current scope. */
+    /** A copy of this tensor's data on its device, in a new tensor of the current scope. */
     public Tensor copy() {
         checkLive("copy");
-        Tensor t = empty(backend(), shape, "copy");
-        backend().copy(this, t);
+        Tensor t = empty(memory(), shape, "copy");
+        memory().copyBytes(storage.segment(), 0, t.storage.segment(), 0, numel() * Float.BYTES);
         return t;
     }
 
-    /** Copies {@code src}'s values into this tensor (same number of elements). */
+    /** Copies {@code src}'s values into this tensor (same number of elements, same device). */
     public void copyFrom(Tensor src) {
-        checkLive("copyFrom");
-        src.checkLive("copyFrom");
         if (src.numel() != numel()) {
+            checkLive("copyFrom");
+            src.checkLive("copyFrom");
             throw new IllegalArgumentException("copyFrom: source " + src.shape + " and destination " + shape + " differ in size");
         }
-        backend().copy(src, this);
+        copyFrom(src, 0, 0, numel());
     }
 
-    /** Reshape, recorded on the tape; see {@link Ops#reshape}. */
-    public Tensor reshape(int... dims) {
-        return Ops.reshape(this, dims);
+    /**
+     * Copies {@code count} values of {@code src} from element {@code srcOffset} into this tensor
+     * from element {@code dstOffset}, on their device (one image of a batch, say).
+     */
+    public void copyFrom(Tensor src, long srcOffset, long dstOffset, long count) {
+        checkLive("copyFrom");
+        src.checkLive("copyFrom");
+        if (src.memory() != memory()) {
+            throw new IllegalArgumentException("copyFrom: source " + src.shape + " is on " + src.memory().describe()
+                    + ", destination " + shape + " on " + memory().describe() + "; copy through the host (toArray, Tensor.of)");
+        }
+        // compared as count > numel − offset: offset + count could overflow
+        if (count < 0 || srcOffset < 0 || dstOffset < 0 || srcOffset > src.numel() || dstOffset > numel()
+                || count > src.numel() - srcOffset || count > numel() - dstOffset) {
+            throw new IllegalArgumentException("copyFrom: " + count + " values from element " + srcOffset + " of " + src.shape
+                    + " to element " + dstOffset + " of " + shape + " do not fit");
+        }
+        if (count > 0) {
+            memory().copyBytes(src.storage.segment(), srcOffset * Float.BYTES, storage.segment(), dstOffset * Float.BYTES,
+                    count * Float.BYTES);
+        }
     }
 
     /** A new tensor with another shape over the same storage (no autograd; {@link Ops#reshape} records). */

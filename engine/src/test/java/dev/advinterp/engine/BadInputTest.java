@@ -235,6 +235,26 @@ class BadInputTest {
     }
 
     @Test
+    void l2StepArguments() {
+        try (var s = Scope.open()) {
+            Tensor x = t(2, 3, 4, 4), g = t(2, 3, 4, 4), x0 = t(2, 3, 4, 4), m = t(2, 3, 4, 4), v = t(2, 3, 4, 4);
+            assertThrowsNaming(IllegalArgumentException.class, () -> Ops.l2Step(x, t(2, 3, 4, 5), x0, 0.1f, 0.1f, 0f, 1f),
+                    "l2Step", "[2, 3, 4, 4]", "[2, 3, 4, 5]");
+            assertThrowsNaming(IllegalArgumentException.class, () -> Ops.l2Step(x, g, x0, 0.1f, -1f, 0f, 1f), "l2Step", "eps=-1.0");
+            assertThrowsNaming(IllegalArgumentException.class, () -> Ops.l2Step(x, g, x0, 0.1f, 0.1f, 1f, 0f), "l2Step", "[1.0, 0.0]");
+            double[] w = {1, 1};
+            assertThrowsNaming(IllegalArgumentException.class, () -> Ops.l2AdamStep(x, g, x0, m, t(2, 3), w, 1, 0.01f, 0.9, 0.999, 1e-8,
+                    0f, 1f), "l2AdamStep", "[2, 3]");
+            assertThrowsNaming(IllegalArgumentException.class, () -> Ops.l2AdamStep(x, g, x0, m, v, new double[3], 1, 0.01f, 0.9, 0.999,
+                    1e-8, 0f, 1f), "l2AdamStep", "3 weights", "2 rows");
+            assertThrowsNaming(IllegalArgumentException.class, () -> Ops.l2AdamStep(x, g, x0, m, v, w, 0, 0.01f, 0.9, 0.999, 1e-8,
+                    0f, 1f), "l2AdamStep", "step=0");
+            assertThrowsNaming(IllegalArgumentException.class, () -> Ops.l2AdamStep(x, g, x0, m, v, w, 1, 0.01f, 1.0, 0.999, 1e-8,
+                    0f, 1f), "l2AdamStep", "betas 1.0");
+        }
+    }
+
+    @Test
     void fgsmStepArguments() {
         try (var s = Scope.open()) {
             Tensor x = t(2, 3, 4, 4), g = t(2, 3, 4, 4), x0 = t(2, 3, 4, 4);
@@ -289,6 +309,7 @@ class BadInputTest {
             x.close();
             assertTrue(x.isClosed());
             assertThrowsNaming(IllegalStateException.class, () -> Ops.relu(x), "relu", "[2, 3]", "closed");
+            assertThrowsNaming(IllegalStateException.class, () -> Ops.rowNorms(x), "rowNorms", "[2, 3]", "closed");
             assertThrowsNaming(IllegalStateException.class, () -> Ops.matmul(x, t(3, 1)), "matmul", "[2, 3]", "closed");
             assertThrowsNaming(IllegalStateException.class, () -> Ops.reshape(x, 6), "reshape", "[2, 3]", "closed");
             assertThrowsNaming(IllegalStateException.class, x::toArray, "toArray", "[2, 3]");
@@ -320,11 +341,11 @@ class BadInputTest {
     void aReshapedViewOfAClosedTensor() {
         try (var s = Scope.open()) {
             Tensor x = t(2, 3);
-            Tensor view = x.reshape(3, 2);
+            Tensor view = Ops.reshape(x, 3, 2);
             x.close();
             // the view keeps the storage alive and stays usable; a new view of the closed tensor is refused
             assertArrayEquals(new float[6], view.toArray());
-            assertThrowsNaming(IllegalStateException.class, () -> x.reshape(6), "reshape", "[2, 3]", "closed");
+            assertThrowsNaming(IllegalStateException.class, () -> Ops.reshape(x, 6), "reshape", "[2, 3]", "closed");
             view.close();
             assertThrowsNaming(IllegalStateException.class, () -> Ops.flatten(view), "reshape", "[3, 2]", "closed");
         }

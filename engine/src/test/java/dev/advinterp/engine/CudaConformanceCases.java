@@ -391,6 +391,30 @@ abstract class CudaConformanceCases {
         }
     }
 
+    /**
+     * The row norms sum in another order (a tree per row): float64 sums rounded to float32 agree to
+     * REDUCTION. The backward is the CPU's float arithmetic, given the same norms: bit for bit.
+     */
+    @Test
+    void rowNormsAndTheirGradient() {
+        SplittableRandom r = new SplittableRandom(21);
+        int[][] shapes = {{1, 1}, {3, 10}, {4, 3 * 32 * 32}, {2, 257 * 3}, {5, 1000}};
+        for (int[] sh : shapes) {
+            int rows = sh[0], cols = sh[1], n = rows * cols;
+            String at = " " + rows + "×" + cols;
+            try (Scope s = Scope.open()) {
+                float[] xv = normal(r, n, 1);
+                if (rows > 1) java.util.Arrays.fill(xv, 0, cols, 0f); // a row of zeros: norm 0, gradient 0
+                Pair x = in(xv, rows, cols), norms = out(rows);
+                both(b -> b.rowNorms(x.on(b), rows, cols, norms.on(b)));
+                same("rowNorms" + at, norms, REDUCTION);
+                Pair given = in(norms.c().toArray(), rows), dy = in(normal(r, rows, 1), rows), dx = out(rows, cols);
+                both(b -> b.rowNormsBackward(x.on(b), given.on(b), dy.on(b), rows, cols, dx.on(b)));
+                same("rowNormsBackward" + at, dx, KERNEL_EXACT);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ selection
 
     @Test
@@ -509,6 +533,41 @@ abstract class CudaConformanceCases {
                     same(what, p, KERNEL_EXACT);
                     if (buf != null) same(what + " momentum buffer", buf, KERNEL_EXACT);
                 }
+            }
+        }
+    }
+
+    /**
+     * The L2 attacks' steps: the norms are float64 sums in another order (a tree per row), so an
+     * element may land one float32 rounding away from the CPU's: ELEMENTWISE. Rows of one image of
+     * 3×32×32, of 150528 (224×224×3: a block loops over many elements), of 5 (fewer than a warp).
+     */
+    @Test
+    void l2StepAndL2AdamStep() {
+        SplittableRandom r = new SplittableRandom(23);
+        int[][] shapes = {{4, 3 * 32 * 32}, {2, 3 * 224 * 224}, {3, 5}};
+        for (int[] sh : shapes) {
+            int rows = sh[0], cols = sh[1], n = rows * cols;
+            String at = " " + rows + "×" + cols;
+            try (Scope s = Scope.open()) {
+                float[] x0v = uniform(r, n, 0, 1), gv = normal(r, n, 1);
+                Arrays.fill(gv, 0, cols, 0f); // a zero gradient: the first image does not move
+                Pair x = in(x0v, rows, cols), x0 = in(x0v, rows, cols), g = in(gv, rows, cols);
+                for (int step = 0; step < 3; step++) {
+                    both(b -> b.l2Step(x.on(b), g.on(b), x0.on(b), rows, cols, 0.2f, 0.3f, 0f, 1f));
+                }
+                same("l2Step" + at, x, ELEMENTWISE);
+                Pair xa = in(x0v, rows, cols), m = in(new float[n], rows, cols), v = in(new float[n], rows, cols);
+                double[] w = new double[rows];
+                for (int i = 0; i < rows; i++) w[i] = 0.5 + i;
+                for (int step = 1; step <= 3; step++) {
+                    int t = step;
+                    both(b -> b.l2AdamStep(xa.on(b), g.on(b), x0.on(b), m.on(b), v.on(b), rows, cols, w, 0.01f, 0.9, 0.999, 1e-8, t,
+                            0f, 1f));
+                }
+                same("l2AdamStep" + at, xa, ELEMENTWISE);
+                same("l2AdamStep first moment" + at, m, ELEMENTWISE);
+                same("l2AdamStep second moment" + at, v, ELEMENTWISE);
             }
         }
     }

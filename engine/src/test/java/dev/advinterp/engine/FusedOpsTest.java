@@ -134,6 +134,81 @@ class FusedOpsTest {
         }
     }
 
+    // ---------------------------------------------------------------- the L2 attacks' steps
+
+    record L2StepCase(int n, int c, int hw, float alpha, float eps, long seed) {
+    }
+
+    static Stream<L2StepCase> l2StepCases() {
+        return Cases.draw(210, 25, d -> new L2StepCase(d.between(1, 4), d.between(1, 3), d.between(1, 20),
+                d.between(0.01f, 0.5f, 4), d.between(0.01f, 0.5f, 4), d.seed()));
+    }
+
+    /** One PGD-L2 step on random data against {@link Ref64#l2Step}: a gradient of zeros in the first image moves nothing. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("l2StepCases")
+    void l2StepMatchesTheFormula(L2StepCase c) {
+        int n = c.n(), size = n * c.c() * c.hw() * c.hw(), per = size / n;
+        SplittableRandom r = new SplittableRandom(c.seed());
+        float[] x0 = uniform(r, size, 0, 1), x = x0.clone(), g = normal(r, size, 1);
+        for (int i = 0; i < size; i++) x[i] = Math.min(1f, Math.max(0f, x[i] + (float) (0.05 * r.nextGaussian())));
+        java.util.Arrays.fill(g, 0, per, 0f);
+        double[] want = Ref64.l2Step(f64(x), f64(g), f64(x0), n, c.alpha(), c.eps(), 0, 1);
+        try (var s = Scope.open()) {
+            Tensor tx = Tensor.of(x, n, c.c(), c.hw(), c.hw());
+            Ops.l2Step(tx, Tensor.of(g, n, c.c(), c.hw(), c.hw()), Tensor.of(x0, n, c.c(), c.hw(), c.hw()), c.alpha(), c.eps(), 0f, 1f);
+            // a few float32 roundings of values in [0, 1]
+            assertClose("l2Step " + c, want, tx.toArray(), 1e-6);
+        }
+        double[] moved = new double[per];
+        for (int j = 0; j < per; j++) moved[j] = want[j] - x0[j];
+        double dist = Math.sqrt(Ref64.sum(java.util.Arrays.stream(moved).map(v -> v * v).toArray()));
+        assertTrue(dist <= c.eps() * (1 + 1e-9), "the step stays in the ε-ball: " + dist);
+    }
+
+    @Test
+    void l2StepByHand() {
+        try (var s = Scope.open()) {
+            // one image of 2 values: g/‖g‖ = (0.6, 0.8); α = 0.5 moves by (0.3, 0.4), a distance of 0.5 > ε = 0.25,
+            // so the projection halves the move; the second image's move is clipped to [0, 1]
+            Tensor x0 = Tensor.of(new float[]{0.5f, 0.5f, 0.9f, 0.1f}, 2, 2), x = x0.copy();
+            Tensor g = Tensor.of(new float[]{3f, 4f, 1f, 0f}, 2, 2);
+            Ops.l2Step(x, g, x0, 0.5f, 0.25f, 0f, 1f);
+            assertArrayEquals(new float[]{0.65f, 0.7f, 1f, 0.1f}, x.toArray(), 1e-6f);
+        }
+    }
+
+    record L2AdamStepCase(int n, int per, int steps, float lr, long seed) {
+    }
+
+    static Stream<L2AdamStepCase> l2AdamStepCases() {
+        return Cases.draw(211, 20, d -> new L2AdamStepCase(d.between(1, 4), d.between(1, 300), d.between(1, 4),
+                d.between(0.001f, 0.05f, 4), d.seed()));
+    }
+
+    /** A few Adam steps from x0 (the first has no distance gradient) against {@link Ref64#l2AdamStep}, moments kept on the device. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("l2AdamStepCases")
+    void l2AdamStepsMatchTheFormula(L2AdamStepCase c) {
+        int n = c.n(), size = n * c.per();
+        SplittableRandom r = new SplittableRandom(c.seed());
+        float[] x0 = uniform(r, size, 0, 1);
+        double[] w = new double[n];
+        for (int i = 0; i < n; i++) w[i] = 0.1 + 10 * r.nextDouble();
+        double[] x = f64(x0), m = new double[size], v = new double[size];
+        try (var s = Scope.open()) {
+            Tensor tx = Tensor.of(x0, n, c.per()), t0 = Tensor.of(x0, n, c.per()), tm = Tensor.zeros(n, c.per()), tv = Tensor.zeros(n, c.per());
+            for (int step = 1; step <= c.steps(); step++) {
+                float[] g = normal(r, size, 1);
+                x = Ref64.l2AdamStep(x, f64(g), f64(x0), m, v, w, step, c.lr(), 0.9, 0.999, 1e-8, 0, 1);
+                Ops.l2AdamStep(tx, Tensor.of(g, n, c.per()), t0, tm, tv, w, step, c.lr(), 0.9, 0.999, 1e-8, 0f, 1f);
+                // the moments are stored as float32 each step; Adam's step is lr-sized, about lr·1e-7 apart
+                assertClose("l2AdamStep " + c + " step " + step, x, tx.toArray(), 1e-6);
+                assertClose("l2AdamStep first moment", m, tm.toArray(), 1e-5);
+            }
+        }
+    }
+
     @Test
     void fgsmStepByHand() {
         try (var s = Scope.open()) {

@@ -1,6 +1,6 @@
 package dev.advinterp.engine;
 
-import dev.advinterp.engine.backend.Dropout;
+import dev.advinterp.engine.backend.DropoutMask;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -137,6 +137,28 @@ class OpsForwardTest {
         }
     }
 
+    record RowNormsCase(int rows, int c, int h, int w, long seed) {
+    }
+
+    static Stream<RowNormsCase> rowNormsCases() {
+        return Cases.draw(310, 20, d -> new RowNormsCase(d.between(1, 6), d.between(1, 4), d.between(1, 40), d.between(1, 40), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowNormsCases")
+    void rowNormsMatchTheReference(RowNormsCase c) {
+        int n = c.rows() * c.c() * c.h() * c.w();
+        float[] x = normal(new SplittableRandom(c.seed()), n, 1);
+        for (int j = 0; j < n / c.rows(); j++) x[j] = 0f; // a row of zeros: norm 0
+        try (var s = Scope.open()) {
+            Tensor y = Ops.rowNorms(Tensor.of(x, c.rows(), c.c(), c.h(), c.w()));
+            assertEquals(Shape.of(c.rows()), y.shape());
+            // summed in float64, one float32 rounding of the root
+            assertClose("rowNorms " + c, Ref64.rowNorms(f64(x), c.rows()), y.toArray(), 1e-7);
+            assertEquals(0f, y.get(0));
+        }
+    }
+
     @Test
     void reshapeAndFlattenKeepValuesAndShareStorage() {
         float[] x = uniform(new SplittableRandom(2), 2 * 3 * 4 * 5, -1, 1);
@@ -147,7 +169,7 @@ class OpsForwardTest {
             assertArrayEquals(x, flat.toArray());
             Tensor inferred = Ops.reshape(t, -1, 4, 5);
             assertEquals(Shape.of(6, 4, 5), inferred.shape());
-            assertEquals(Shape.of(120), t.reshape(120).shape());
+            assertEquals(Shape.of(120), Ops.reshape(t, 120).shape());
             // a write through the view is visible in the original: reshape copies nothing
             flat.copyFrom(Tensor.zeros(2, 60));
             assertArrayEquals(new float[120], t.toArray());
@@ -223,7 +245,7 @@ class OpsForwardTest {
         try (var s = Scope.open()) {
             float[] y = Ops.dropout(Tensor.of(x, n), p, seed, true).toArray();
             for (int i = 0; i < n; i++) {
-                if (Dropout.keep(seed, i, p)) {
+                if (DropoutMask.keep(seed, i, p)) {
                     // x·(1/(1 − p)) in float32 against x/(1 − p) in float64: two roundings
                     assertEquals(x[i] / (1.0 - p), y[i], 1e-6 * Math.abs(x[i] / (1.0 - p)), "kept element " + i);
                 } else {
@@ -248,7 +270,7 @@ class OpsForwardTest {
             int kept = 0, differ = 0;
             for (int i = 0; i < n; i++) {
                 assertEquals(a[i] == 0f, otherValues[i] == 0f, "the mask does not depend on the values, element " + i);
-                assertEquals(Dropout.keep(42, i, p), a[i] != 0f, "the documented mask function, element " + i);
+                assertEquals(DropoutMask.keep(42, i, p), a[i] != 0f, "the documented mask function, element " + i);
                 if (a[i] != 0f) kept++;
                 if ((a[i] == 0f) != (otherSeed[i] == 0f)) differ++;
             }

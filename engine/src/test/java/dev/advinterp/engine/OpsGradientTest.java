@@ -65,6 +65,32 @@ class OpsGradientTest {
                 Input.diff("x", normal(r, 21, 1), 3, 7), Input.diff("weight", normal(r, 28, 1), 4, 7));
     }
 
+    record RowNormsCase(int rows, int cols, long seed) {
+    }
+
+    static Stream<RowNormsCase> rowNormsCases() {
+        return Cases.draw(110, 15, d -> new RowNormsCase(d.between(1, 5), d.between(1, 60), d.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rowNormsCases")
+    void rowNorms(RowNormsCase c) {
+        int rows = c.rows(), cols = c.cols();
+        long seed = c.seed();
+        // values away from 0 keep every row's norm away from its kink at 0
+        float[] x = awayFromZero(new SplittableRandom(seed), rows * cols, 0.2, 2);
+        GradCheck.check("rowNorms", seed, t -> Ops.rowNorms(t[0]), in -> Ref64.rowNorms(in[0], rows), Input.diff("x", x, rows, cols));
+    }
+
+    @Test
+    void rowNormsOfAZeroRowHaveAZeroGradient() {
+        try (var s = Scope.open(); var tape = Tape.start()) {
+            Tensor x = tape.watch(Tensor.of(new float[]{0, 0, 3, 4}, 2, 2));
+            Tensor dx = tape.backward(Ops.sum(Ops.rowNorms(x))).of(x);
+            assertArrayEquals(new float[]{0, 0, 0.6f, 0.8f}, dx.toArray());
+        }
+    }
+
     record ReluCase(int rows, int cols, long seed) {
     }
 

@@ -1,6 +1,6 @@
 package dev.advinterp.engine;
 
-import dev.advinterp.engine.backend.Dropout;
+import dev.advinterp.engine.backend.DropoutMask;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -184,16 +184,28 @@ final class Ref64 {
         return Arrays.stream(x).map(v -> v > 0 ? v : 0).toArray();
     }
 
-    /** Inverted dropout with the documented mask {@link Dropout#keep}. */
+    /** Inverted dropout with the documented mask {@link DropoutMask#keep}. */
     static double[] dropout(double[] x, double p, long seed) {
         double[] y = new double[x.length];
-        for (int i = 0; i < x.length; i++) y[i] = Dropout.keep(seed, i, (float) p) ? x[i] / (1 - p) : 0;
+        for (int i = 0; i < x.length; i++) y[i] = DropoutMask.keep(seed, i, (float) p) ? x[i] / (1 - p) : 0;
         return y;
     }
 
     static double[] axpby(double a, double[] x, double b, double[] y) {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) out[i] = a * x[i] + b * y[i];
+        return out;
+    }
+
+    /** The L2 norm of each of the {@code rows} rows of x. */
+    static double[] rowNorms(double[] x, int rows) {
+        int cols = x.length / rows;
+        double[] out = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int j = 0; j < cols; j++) s += x[r * cols + j] * x[r * cols + j];
+            out[r] = Math.sqrt(s);
+        }
         return out;
     }
 
@@ -262,6 +274,54 @@ final class Ref64 {
             double v = x[i] + alpha * Math.signum(g[i]);
             double lower = Math.max(x0[i] - eps, lo[c]), upper = Math.min(x0[i] + eps, hi[c]);
             out[i] = Math.min(Math.max(v, lower), upper);
+        }
+        return out;
+    }
+
+    /**
+     * PGD in the L2 norm, per row of {@code rows}: x + α·g/‖g‖, projected onto the ball of radius ε
+     * around x0, clipped to [lo, hi]; all in float64.
+     */
+    static double[] l2Step(double[] x, double[] g, double[] x0, int rows, double alpha, double eps, double lo, double hi) {
+        int cols = x.length / rows;
+        double[] out = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            int b = r * cols;
+            double gn = 0, dn = 0;
+            for (int j = 0; j < cols; j++) gn += g[b + j] * g[b + j];
+            gn = Math.sqrt(gn);
+            for (int j = 0; j < cols; j++) {
+                out[b + j] = gn > 0 ? x[b + j] + alpha * g[b + j] / gn : x[b + j];
+                dn += (out[b + j] - x0[b + j]) * (out[b + j] - x0[b + j]);
+            }
+            dn = Math.sqrt(dn);
+            double f = dn > eps ? eps / dn : 1;
+            for (int j = 0; j < cols; j++) out[b + j] = Math.min(hi, Math.max(lo, x0[b + j] + (out[b + j] - x0[b + j]) * f));
+        }
+        return out;
+    }
+
+    /**
+     * Adam on ‖x − x0‖₂ + w[r]·f per row given ∇f, then the clip; m and v updated in place; all in
+     * float64 (the moments too). Returns the new x.
+     */
+    static double[] l2AdamStep(double[] x, double[] g, double[] x0, double[] m, double[] v, double[] w, int step, double lr,
+                               double b1, double b2, double eps, double lo, double hi) {
+        int rows = w.length, cols = x.length / rows;
+        double[] out = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            int b = r * cols;
+            double norm = 0;
+            for (int j = 0; j < cols; j++) norm += (x[b + j] - x0[b + j]) * (x[b + j] - x0[b + j]);
+            norm = Math.sqrt(norm);
+            for (int j = 0; j < cols; j++) {
+                int i = b + j;
+                double grad = w[r] * g[i] + (norm > 0 ? (x[i] - x0[i]) / norm : 0);
+                m[i] = b1 * m[i] + (1 - b1) * grad;
+                v[i] = b2 * v[i] + (1 - b2) * grad * grad;
+                double mh = m[i] / (1 - Math.pow(b1, step)), vh = v[i] / (1 - Math.pow(b2, step));
+                out[i] = Math.min(hi, Math.max(lo, x[i] - lr * mh / (Math.sqrt(vh) + eps)));
+            }
         }
         return out;
     }

@@ -3,6 +3,7 @@ package dev.advinterp.engine;
 import dev.advinterp.engine.GradCheck.Input;
 import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.cpu.CpuWinograd;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -10,15 +11,16 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 import static dev.advinterp.engine.TestData.normal;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Convolutions that the CPU backend sends through Winograd on its own (3×3, stride 1, at least
  * 16 channels in and out), through {@link Ops#conv2d} and the tape: the forward against
  * {@link Ref64}, both gradients against central differences. Partial tiles, padding 0, 1 and 2
  * (backward data Winograd too), unequal padding and padding 3 (backward data by im2col, the other
- * two passes by Winograd) and a batch split over the threads. Skipped when Winograd is switched off.
+ * two passes by Winograd) and a batch split over the threads. Winograd is switched on for these
+ * tests whatever {@code advinterp.conv.winograd} says.
  */
 class WinogradConvTest {
 
@@ -39,7 +41,24 @@ class WinogradConvTest {
     @MethodSource("cases")
     void winogradConvolutionsMatchTheReferenceAndFiniteDifferences(Case c) {
         ConvGeometry g = new ConvGeometry(c.n(), c.cIn(), c.h(), c.w(), c.cOut(), 3, 3, 1, 1, c.ph(), c.pw());
-        assumeTrue(CpuWinograd.ENABLED, "Winograd is switched off (advinterp.conv.winograd=false)");
+        try (var on = EngineConfig.override(EngineConfig.current().withWinograd(true, 2))) {
+            check(c, g);
+        }
+    }
+
+    /** With Winograd switched off the same convolutions go by im2col. */
+    @Test
+    void switchedOffWinogradTakesNoConvolution() {
+        ConvGeometry g = new ConvGeometry(1, 16, 5, 5, 16, 3, 3, 1, 1, 1, 1);
+        try (var off = EngineConfig.override(EngineConfig.current().withWinograd(false, 2))) {
+            assertFalse(CpuWinograd.appliesForward(g) || CpuWinograd.appliesBackwardData(g) || CpuWinograd.appliesBackwardFilter(g));
+        }
+        try (var on = EngineConfig.override(EngineConfig.current().withWinograd(true, 2))) {
+            assertTrue(CpuWinograd.appliesForward(g));
+        }
+    }
+
+    private static void check(Case c, ConvGeometry g) {
         assertTrue(CpuWinograd.appliesForward(g) && CpuWinograd.appliesBackwardFilter(g), "Winograd must take " + g);
         assertTrue(CpuWinograd.appliesBackwardData(g) == (c.ph() <= 2 && c.pw() <= 2), "backward data route of " + g);
 

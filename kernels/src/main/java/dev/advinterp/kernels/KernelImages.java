@@ -7,8 +7,10 @@ import java.util.List;
 
 /**
  * The compiled module images of the engine's CUDA kernels, shipped as classpath resources under
- * {@code dev/advinterp/kernels/} (built by {@code kernels/build.sh} from {@code kernels/src/main/cuda}),
- * and the names of the kernels they hold.
+ * {@code dev/advinterp/kernels/} (built by {@code kernels/build.sh} from {@code kernels/src/main/cuda}).
+ * Which kernels they hold, with what parameters and launch shapes, is declared once, by the
+ * engine's CUDA family that launches each (its {@code Kernel} declarations); the tests hold those
+ * declarations and these images against the CUDA sources.
  *
  * <p>A device of compute capability 8.x loads the sm_80 cubin, 9.x the sm_90 cubin, and any other
  * the PTX, which the driver compiles for it ({@link #resourceFor(int, int)}).
@@ -28,30 +30,6 @@ public final class KernelImages {
 
     /** The folder of the resources on the classpath. */
     public static final String RESOURCE_FOLDER = "/dev/advinterp/kernels/";
-
-    /** Every kernel of the images (extern "C" names), in the order of the CUDA backend contract. */
-    public static final List<String> KERNELS = List.of(
-            "fill_f32",
-            "axpby_f32",
-            "scale_f32",
-            "add_bias_f32",
-            "channel_affine_f32",
-            "relu_forward_f32",
-            "relu_backward_f32",
-            "dropout_forward_f32",
-            "dropout_backward_f32",
-            "sum_partials_f32",
-            "sum_finish_f64",
-            "sum_bias_f32",
-            "adaptive_avg_pool_forward_f32",
-            "adaptive_avg_pool_backward_f32",
-            "bn_inference_backward_data_f32",
-            "bn_inference_backward_params_f32",
-            "fgsm_step_f32",
-            "feature_matching_f32",
-            "softmax_xent_f32",
-            "sgd_momentum_f32",
-            "argmax_rows_f32");
 
     /** Threads per block every kernel is compiled for (its {@code __launch_bounds__}); launches must not exceed it. */
     public static final int THREADS_PER_BLOCK = 256;

@@ -6,6 +6,7 @@ import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.optim.Sgd;
 
@@ -27,7 +28,7 @@ public record MemoryProfile(String model, int batch, int size, long parameterByt
     /** Measures after one warm-up step, so that the workspaces have their steady size. */
     public static MemoryProfile measure(ImageModel m, int batch) {
         int size = m.config().inputSize(), c = m.config().inChannels();
-        Backend mem = m.namedParameters().values().iterator().next().backend();
+        Backend mem = Backends.of(m.namedParameters().values().iterator().next());
         long before = mem.memoryInUse();
         long params = 0;
         for (Tensor t : m.namedParameters().values()) params += t.numel() * Float.BYTES;

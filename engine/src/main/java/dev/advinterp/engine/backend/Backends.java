@@ -1,42 +1,39 @@
 package dev.advinterp.engine.backend;
 
+import dev.advinterp.engine.Device;
+import dev.advinterp.engine.DeviceMemory;
+import dev.advinterp.engine.EngineConfig;
+import dev.advinterp.engine.Scope;
+import dev.advinterp.engine.Tensor;
+
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cuda.CudaBackend;
 import dev.advinterp.engine.backend.cuda.CudaUnavailableException;
 
-import java.util.IdentityHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * The backends of this process and the default one, which the tensor factories ({@code Tensor.of},
- * {@code zeros}, {@code rand}, ...) allocate on, and through them every model parameter, buffer,
- * batch and optimiser state: an op's outputs then follow its inputs' backend.
+ * The backends of this process: the CPU backend, the CUDA backend once opened, which of them
+ * computes on a tensor ({@link #of}), and the choice of the root scope's device, on which the
+ * tensor factories ({@code Tensor.of}, {@code zeros}, {@code rand}, ...) allocate outside any
+ * scope that names another, and through them every model parameter, buffer, batch and optimiser
+ * state: an op's outputs then follow its inputs' device.
  *
- * <p>The default is chosen once, at its first use, from the system property
- * {@code advinterp.device} ({@code cpu}, {@code cuda} or {@code auto}; {@code cpu} when unset).
- * A program that chooses its device itself (the command line's {@code --device}) calls
+ * <p>A program that chooses its device (the command line's {@code --device}) calls
  * {@link #useDevice(DeviceChoice)} before it allocates anything; tensors made before keep the
- * backend they were made on, and an op that mixes the two reports it. With the system property
- * {@code advinterp.profile=true} the default is wrapped in a {@link ProfilingBackend}.
+ * device they were made on, and an op that mixes the two reports it. {@link #defaultBackend()}
+ * applies the system property {@code advinterp.device} ({@link EngineConfig}) when no program chose.
+ * With {@code advinterp.profile=true} the default backend is profiled ({@link Backend#startProfiling()}).
  */
 public final class Backends {
-    /** The system property that picks the default device. */
-    public static final String DEVICE_PROPERTY = "advinterp.device";
-    /**
-     * The CPU unless asked otherwise: the test suite and every existing run keep the reference
-     * backend, whose results the golden fixtures were checked against, unless a run asks for a
-     * GPU by this property or by {@code --device}.
-     */
-    public static final String DEFAULT_DEVICE = "cpu";
+    /** The system property that picks the default device ({@link EngineConfig#DEVICE_PROPERTY}). */
+    public static final String DEVICE_PROPERTY = EngineConfig.DEVICE_PROPERTY;
+    /** The CPU unless asked otherwise ({@link EngineConfig#DEFAULT_DEVICE}). */
+    public static final String DEFAULT_DEVICE = EngineConfig.DEFAULT_DEVICE;
 
     private static final Logger LOG = Logger.getLogger(Backends.class.getName());
-    private static final boolean PROFILE = Boolean.getBoolean("advinterp.profile");
-    /** One profiler per backend, so that switching the default back and forth keeps tensors compatible. */
-    private static final Map<Backend, ProfilingBackend> PROFILERS = new IdentityHashMap<>();
 
-    private static volatile Backend current;
     private static CudaBackend cuda;
 
     private Backends() {
@@ -44,6 +41,20 @@ public final class Backends {
 
     public static CpuBackend cpu() {
         return CpuBackend.instance();
+    }
+
+    /**
+     * The backend that computes on {@code t}'s device: the one whose memory holds it, the CPU
+     * backend for the host's memory.
+     */
+    public static Backend of(Tensor t) {
+        return on(t.memory());
+    }
+
+    private static Backend on(DeviceMemory m) {
+        if (m instanceof Backend backend) return backend;
+        if (m.device() == Device.CPU) return cpu();
+        throw new IllegalStateException("no backend computes on " + m.describe());
     }
 
     /**
@@ -101,6 +112,15 @@ public final class Backends {
         }
     }
 
+    /**
+     * What can be said about CUDA on this machine without computing: the driver and GPUs, each
+     * library found or not (and where it was looked for), and whether the backend opens on GPU 0
+     * (opening it when it can).
+     */
+    public static Diagnostics cudaDiagnostics() {
+        return CudaBackend.machineDiagnostics().and(Diagnostics.builder().line("CUDA backend", cudaStatus()).build());
+    }
+
     /** {@link #select} and make the result the default backend; call before allocating anything. */
     public static DeviceSelection useDevice(DeviceChoice choice) {
         DeviceSelection s = select(choice);
@@ -108,30 +128,34 @@ public final class Backends {
         return s;
     }
 
-    /** Makes {@code backend} the default (wrapped in a profiler when {@code advinterp.profile} is true). */
+    /**
+     * Makes {@code backend} the root scope's device (see {@link Scope#useRootDevice}), profiled when
+     * {@code advinterp.profile} is true.
+     */
     public static synchronized void setDefault(Backend backend) {
         if (backend == null) throw new IllegalArgumentException("setDefault: the backend is null");
-        current = wrap(backend);
+        if (EngineConfig.current().profile()) backend.startProfiling();
+        Scope.useRootDevice(backend);
     }
 
     /**
-     * The backend that factories such as {@code Tensor.of} allocate on (see the class comment).
+     * The backend of the root scope's device, on which factories such as {@code Tensor.of}
+     * allocate outside a scope that names another; when no program chose one, the one
+     * {@code advinterp.device} asks for becomes it.
      *
      * @throws CudaUnavailableException when {@code advinterp.device=cuda} and CUDA cannot be used
      * @throws IllegalArgumentException when {@code advinterp.device} is not cpu, cuda or auto
      */
     public static Backend defaultBackend() {
-        Backend b = current;
-        if (b != null) return b;
         synchronized (Backends.class) {
-            if (current == null) current = wrap(fromProperty().backend());
-            return current;
+            if (!Scope.rootDeviceChosen()) setDefault(fromProperty().backend());
         }
+        return on(Scope.root().memory());
     }
 
     /** The selection the system property asks for; a failure is not remembered, so every use reports it. */
     private static DeviceSelection fromProperty() {
-        String word = System.getProperty(DEVICE_PROPERTY, DEFAULT_DEVICE);
+        String word = EngineConfig.current().device();
         DeviceChoice choice;
         try {
             choice = DeviceChoice.parse(word);
@@ -146,10 +170,5 @@ public final class Backends {
             throw new CudaUnavailableException("-D" + DEVICE_PROPERTY + "=" + word + " asks for CUDA, but it cannot be used here: "
                     + e.getMessage() + " (use -D" + DEVICE_PROPERTY + "=cpu or auto)", e);
         }
-    }
-
-    private static Backend wrap(Backend b) {
-        if (!PROFILE || b instanceof ProfilingBackend) return b;
-        return PROFILERS.computeIfAbsent(b, ProfilingBackend::new);
     }
 }

@@ -1,5 +1,6 @@
 package dev.advinterp.experiments.attacks;
 
+import dev.advinterp.engine.Ops;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.nn.models.ImageModel;
@@ -9,7 +10,8 @@ import java.util.SplittableRandom;
 /**
  * PGD in the L2 norm (Madry et al. 2018), non-targeted: from a random start in the ε-ball, each
  * step moves α along the per-image normalised gradient, then projects back onto the ball around
- * the clean image and clips to [0, 1]. ε and α are L2 norms in pixel units (a pixel unit is 1/255
+ * the clean image and clips to [0, 1] ({@link Ops#l2Step}, on the images' device: nothing but the
+ * start crosses to the host). ε and α are L2 norms in pixel units (a pixel unit is 1/255
  * per value).
  */
 public record PgdL2(float epsPixels, float stepPixels, int steps, long seed, boolean trainingMode) implements Attack {
@@ -48,41 +50,23 @@ public record PgdL2(float epsPixels, float stepPixels, int steps, long seed, boo
             double radius = eps * Math.pow(r.nextDouble(), 1.0 / per) / Math.sqrt(norm);
             for (int j = 0; j < per; j++) x[i * per + j] = clip01(x0[i * per + j] + (float) (d[j] * radius));
         }
-        Tensor adv = images.copy();
+        // the start is drawn on the host once; the steps run where the images are, in place on adv
+        Tensor adv;
+        try (Scope onDevice = Scope.open(images.memory())) {
+            adv = onDevice.keep(Tensor.of(x, images.shape().dims()));
+        }
         try (var mode = model.inMode(trainingMode)) {
             for (int k = 0; k < steps; k++) {
                 try (Scope s = Scope.open()) {
-                    Tensor cur = Tensor.of(x, images.shape().dims());
-                    float[] g = InputGradients.ofCrossEntropy(model, cur, labels).toArray();
-                    for (int i = 0; i < n; i++) {
-                        double gn = 0;
-                        for (int j = 0; j < per; j++) gn += (double) g[i * per + j] * g[i * per + j];
-                        gn = Math.sqrt(gn);
-                        if (gn > 0) for (int j = 0; j < per; j++) x[i * per + j] += (float) (alpha * g[i * per + j] / gn);
-                        project(x, x0, i * per, per, eps);
-                    }
+                    Tensor g = InputGradients.ofCrossEntropy(model, adv, labels);
+                    Ops.l2Step(adv, g, images, alpha, eps, 0f, 1f);
                 }
             }
-        }
-        try (Scope s = Scope.open()) {
-            adv.copyFrom(Tensor.of(x, images.shape().dims()));
         }
         return adv;
     }
 
-    /** Onto the L2 ball of radius eps around x0 (scaling the perturbation), then into [0, 1]. */
-    static void project(float[] x, float[] x0, int off, int len, float eps) {
-        double dn = 0;
-        for (int j = 0; j < len; j++) {
-            double d = x[off + j] - x0[off + j];
-            dn += d * d;
-        }
-        dn = Math.sqrt(dn);
-        double f = dn > eps ? eps / dn : 1.0;
-        for (int j = 0; j < len; j++) x[off + j] = clip01((float) (x0[off + j] + (x[off + j] - x0[off + j]) * f));
-    }
-
-    static float clip01(float v) {
+    private static float clip01(float v) {
         return Math.min(1f, Math.max(0f, v));
     }
 

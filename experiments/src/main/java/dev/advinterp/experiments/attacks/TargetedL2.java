@@ -6,6 +6,7 @@ import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.nn.models.ImageModel;
 
+import java.util.Arrays;
 import java.util.function.BiConsumer;
 
 /**
@@ -15,10 +16,13 @@ import java.util.function.BiConsumer;
  * (bisection), a failure multiplies λ by 10 until a success brackets it. The smallest successful
  * perturbation of all rounds is kept; an image never reached keeps the last iterate and is
  * reported as a failure. Distances inside the objective are in [0, 1] units; reports are in
- * pixel units.
+ * pixel units. The iterations run on the images' device ({@link Ops#l2AdamStep}).
  */
 public record TargetedL2(float initialLambda, int searchRounds, int iterations, float learningRate, boolean trainingMode)
         implements Attack {
+    /** Adam's constants, as torch.optim.Adam's defaults. */
+    private static final double BETA1 = 0.9, BETA2 = 0.999, EPSILON = 1e-8;
+
 
     public TargetedL2 {
         if (!(initialLambda > 0) || searchRounds <= 0 || iterations <= 0 || !(learningRate > 0)) {
@@ -56,40 +60,44 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
         for (int t : targets) {
             if (t < 0 || t >= classes) throw new IllegalArgumentException("targeted L2: target " + t + " outside [0, " + classes + ")");
         }
-        float[] x0 = images.toArray();
-        float[] best = x0.clone(), last = x0.clone();
+        int[] dims = images.shape().dims();
         double[] bestDist = new double[n];
-        java.util.Arrays.fill(bestDist, Double.POSITIVE_INFINITY);
+        Arrays.fill(bestDist, Double.POSITIVE_INFINITY);
         double[] lambda = new double[n], lower = new double[n], upper = new double[n];
-        java.util.Arrays.fill(lambda, initialLambda);
-        java.util.Arrays.fill(upper, Double.POSITIVE_INFINITY);
-        try (var mode = model.inMode(trainingMode)) {
+        Arrays.fill(lambda, initialLambda);
+        Arrays.fill(upper, Double.POSITIVE_INFINITY);
+        // the iterates, their moments and the best images stay on the images' device; per step only the
+        // predictions (and, for the images that reach their target, their distances) come to the host
+        try (Scope attack = Scope.open(images.memory()); var mode = model.inMode(trainingMode)) {
+            Tensor best = images.copy(), last = images.copy();
             for (int round = 0; round < searchRounds; round++) {
-                float[] x = x0.clone(), m = new float[x.length], v = new float[x.length];
                 boolean[] hit = new boolean[n];
-                for (int it = 0; it <= iterations; it++) {
-                    float[] g;
-                    int[] pred;
-                    try (Scope s = Scope.open(); Tape tape = Tape.start()) {
-                        Tensor cur = tape.watch(Tensor.of(x, images.shape().dims()));
-                        Tensor logits = model.call(cur);
-                        pred = Ops.argmax(logits);
-                        g = it < iterations ? tape.gradients(Ops.softmaxCrossEntropy(logits, targets), cur).of(cur).toArray() : null;
-                    }
-                    // the iterate just evaluated: keep it if it reaches the target closer than before
-                    for (int i = 0; i < n; i++) {
-                        if (pred[i] != targets[i]) continue;
-                        hit[i] = true;
-                        double d = dist(x, x0, i * per, per);
-                        if (d < bestDist[i]) {
-                            bestDist[i] = d;
-                            System.arraycopy(x, i * per, best, i * per, per);
+                try (Scope r = Scope.open()) {
+                    Tensor x = images.copy(), m = Tensor.zeros(dims), v = Tensor.zeros(dims);
+                    double[] weights = weights(lambda, n);
+                    for (int it = 0; it <= iterations; it++) {
+                        try (Scope s = Scope.open(); Tape tape = Tape.start()) {
+                            tape.watch(x);
+                            Tensor logits = model.call(x);
+                            int[] pred = Ops.argmax(logits);
+                            // the iterate just evaluated: keep it if it reaches the target closer than before
+                            float[] dist = null;
+                            for (int i = 0; i < n; i++) {
+                                if (pred[i] != targets[i]) continue;
+                                hit[i] = true;
+                                if (dist == null) dist = Ops.rowNorms(Ops.sub(x, images)).toArray();
+                                if (dist[i] < bestDist[i]) {
+                                    bestDist[i] = dist[i];
+                                    best.copyFrom(x, (long) i * per, (long) i * per, per);
+                                }
+                            }
+                            if (it == iterations) break;
+                            Tensor g = tape.gradients(Ops.softmaxCrossEntropy(logits, targets), x).of(x);
+                            Ops.l2AdamStep(x, g, images, m, v, weights, it + 1, learningRate, BETA1, BETA2, EPSILON, 0f, 1f);
                         }
                     }
-                    if (g == null) break;
-                    adamStep(x, x0, g, m, v, it + 1, lambda, n, per);
+                    last.copyFrom(x);
                 }
-                System.arraycopy(x, 0, last, 0, x.length);
                 rounds.accept(lambda.clone(), hit.clone());
                 for (int i = 0; i < n; i++) {
                     if (hit[i]) {
@@ -101,44 +109,36 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
                     }
                 }
             }
-        }
-        float[] out = best.clone();
-        for (int i = 0; i < n; i++) {
-            if (Double.isInfinite(bestDist[i])) System.arraycopy(last, i * per, out, i * per, per);
-        }
-        try (Scope s = Scope.open()) {
-            return s.keep(Tensor.of(out, images.shape().dims()));
+            // an image never reached keeps the last iterate
+            for (int i = 0; i < n; i++) {
+                if (Double.isInfinite(bestDist[i])) best.copyFrom(last, (long) i * per, (long) i * per, per);
+            }
+            return attack.keep(best);
         }
     }
 
-    private static double dist(float[] x, float[] x0, int off, int len) {
-        double s = 0;
-        for (int j = 0; j < len; j++) {
-            double d = x[off + j] - x0[off + j];
-            s += d * d;
-        }
-        return Math.sqrt(s);
+    /** The weight of each image's cross-entropy: λᵢ, times n because the batch's loss is the mean of the images'. */
+    private static double[] weights(double[] lambda, int n) {
+        double[] w = new double[n];
+        for (int i = 0; i < n; i++) w[i] = lambda[i] * n;
+        return w;
     }
 
     /**
-     * One Adam step on each image's objective ‖x − x0‖₂ + λᵢ·CEᵢ: the mean-CE gradient of the batch is
-     * scaled back to per-image CE (×n); ∇‖δ‖₂ = δ/‖δ‖ (0 at δ = 0). Then the clip to [0, 1].
-     * {@code x}, {@code m} and {@code v} are updated in place; {@code t} counts from 1. Package-private
-     * so that a step can be checked on its own from a given state.
+     * One Adam step ({@link Ops#l2AdamStep}, the step the attack takes on the device) on each image's
+     * objective ‖x − x0‖₂ + λᵢ·CEᵢ: the mean-CE gradient of the batch is scaled back to per-image CE
+     * (×n); ∇‖δ‖₂ = δ/‖δ‖ (0 at δ = 0). Then the clip to [0, 1]. {@code x}, {@code m} and {@code v}
+     * are updated in place; {@code t} counts from 1. On host arrays and package-private so that a
+     * step can be checked on its own from a given state.
      */
     void adamStep(float[] x, float[] x0, float[] g, float[] m, float[] v, int t, double[] lambda, int n, int per) {
-        final double b1 = 0.9, b2 = 0.999, epsAdam = 1e-8;
-        double c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
-        for (int i = 0; i < n; i++) {
-            int off = i * per;
-            double norm = dist(x, x0, off, per);
-            for (int j = 0; j < per; j++) {
-                double grad = lambda[i] * n * g[off + j] + (norm > 0 ? (x[off + j] - x0[off + j]) / norm : 0);
-                m[off + j] = (float) (b1 * m[off + j] + (1 - b1) * grad);
-                v[off + j] = (float) (b2 * v[off + j] + (1 - b2) * grad * grad);
-                double step = learningRate * (m[off + j] / c1) / (Math.sqrt(v[off + j] / c2) + epsAdam);
-                x[off + j] = PgdL2.clip01((float) (x[off + j] - step));
-            }
+        try (Scope s = Scope.open()) {
+            Tensor tx = Tensor.of(x, n, per), tm = Tensor.of(m, n, per), tv = Tensor.of(v, n, per);
+            Ops.l2AdamStep(tx, Tensor.of(g, n, per), Tensor.of(x0, n, per), tm, tv, weights(lambda, n), t, learningRate, BETA1, BETA2,
+                    EPSILON, 0f, 1f);
+            System.arraycopy(tx.toArray(), 0, x, 0, x.length);
+            System.arraycopy(tm.toArray(), 0, m, 0, m.length);
+            System.arraycopy(tv.toArray(), 0, v, 0, v.length);
         }
     }
 }

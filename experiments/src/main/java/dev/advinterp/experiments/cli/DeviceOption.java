@@ -9,11 +9,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code --device cuda|cpu|auto}, mixed into every command that computes. The command calls
- * {@link #apply()} first, before it reads data or builds a model: the tensor factories allocate on
- * the default backend, so making the chosen backend the default then puts every parameter, batch
- * and optimiser state on it. {@code cuda} on a machine where CUDA cannot be used ends the command
- * with the reason (a {@code CudaUnavailableException}, which {@link Main} prints) before anything
- * is written.
+ * {@link #apply()} first, before it reads data or builds a model: the chosen backend becomes the
+ * root scope's device, where the tensor factories allocate outside any scope that names another,
+ * so every parameter, batch and optimiser state lives on it. {@code cuda} on a machine where CUDA
+ * cannot be used ends the command with the reason (a {@code DeviceUnavailableException}, which
+ * {@link Main} prints) before anything is written.
  */
 final class DeviceOption {
 
@@ -25,7 +25,7 @@ final class DeviceOption {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
-    /** Chooses the backend, makes it the default, and says on stderr which one and why. */
+    /** Chooses the backend, makes it the root scope's device, and says on stderr which one and why. */
     DeviceSelection apply() {
         DeviceChoice choice;
         try {

@@ -3,19 +3,18 @@ package dev.advinterp.experiments.cli;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Shape;
 import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.engine.backend.Backends;
-import dev.advinterp.engine.backend.cpu.CpuBackend;
-import dev.advinterp.engine.backend.cpu.OpenBlas;
-import dev.advinterp.engine.backend.cpu.Parallel;
-import dev.advinterp.engine.backend.cuda.CudaLibraries;
-import dev.advinterp.engine.backend.cuda.CudaProbe;
-import jdk.incubator.vector.FloatVector;
+import dev.advinterp.engine.backend.Diagnostics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
-/** {@code advinterp doctor}: what this machine gives the engine. */
+/**
+ * {@code advinterp doctor}: what this machine gives the engine. The engine's backends say it
+ * ({@link Diagnostics}); this command shows it, and times an sgemm on the CPU backend.
+ */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Reports the Java runtime, cores and SIMD width, the BLAS library in use and where it came from,",
                 "a measured sgemm GFLOP/s, the OpenBLAS core type, whether a CUDA driver and GPU are visible, each CUDA",
@@ -28,50 +27,34 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (gemmSize <= 0 || gemmSize > 8192) throw new IllegalArgumentException("--gemm-size must be in 1..8192, got " + gemmSize);
-        CpuBackend cpu = Backends.cpu();
+        Backend cpu = Backends.cpu();
         line("Java", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
         line("OS", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-        line("cores", Runtime.getRuntime().availableProcessors() + " available, engine pool " + Parallel.THREADS + " threads");
-        line("SIMD", FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors ("
-                + FloatVector.SPECIES_PREFERRED.length() + " floats) through the Vector API");
-        line("heap", (Runtime.getRuntime().maxMemory() >> 20) + " MiB max");
-        OpenBlas.LoadResult load = cpu.blasLoad();
-        if (load.blas().isPresent()) {
-            OpenBlas b = load.blas().get();
-            line("BLAS", "OpenBLAS from " + b.path());
-            line("BLAS config", b.config());
-            line("BLAS threads", String.valueOf(b.threads()));
-            String env = System.getenv("OPENBLAS_CORETYPE");
-            line("core type", b.coreName() + (env == null ? " (chosen by OpenBLAS; OPENBLAS_CORETYPE not set)"
-                    : " (OPENBLAS_CORETYPE=" + env + " in the environment)"));
-        } else {
-            line("BLAS", "none loaded: GEMM falls back to the Vector API (slower)");
-            for (String a : load.attempts()) line("  tried", a);
-        }
+        show(cpu.diagnostics());
         line("sgemm", measureSgemm(cpu, gemmSize));
-        CudaProbe.Result cuda = CudaProbe.probe();
-        line("CUDA", cuda.summary());
-        for (CudaProbe.Gpu g : cuda.gpus()) {
-            line("  GPU " + g.ordinal(), g.name() + ", " + (g.totalBytes() >> 20) + " MiB");
-        }
-        cudaSection();
+        show(Backends.cudaDiagnostics());
         return 0;
     }
 
-    /** The CUDA libraries found (where) and not found (in which folders), and whether the backend opens on GPU 0. */
-    private static void cudaSection() {
-        System.out.println("CUDA libraries (ADVINTERP_CUDA_PATH, LD_LIBRARY_PATH, the usual folders, Python nvidia/*/lib):");
-        System.out.print(CudaLibraries.report());
-        line("CUDA backend", Backends.cudaStatus());
+    private static void show(Diagnostics d) {
+        for (Diagnostics.Item item : d.items()) {
+            switch (item) {
+                case Diagnostics.Line l -> line(l.key(), l.value());
+                case Diagnostics.Text t -> System.out.print(t.text());
+            }
+        }
     }
 
     private static void line(String key, String value) {
         System.out.printf("%-14s %s%n", key, value);
     }
 
-    /** Best of a few timed n×n×n products after a warm-up: 2n³ FLOPs each. */
-    private static String measureSgemm(CpuBackend cpu, int n) {
-        try (Scope s = Scope.open()) {
+    /**
+     * Best of a few timed n×n×n products after a warm-up: 2n³ FLOPs each. The operands are made on
+     * the CPU backend itself (a scope on it), whatever device the program chose for its root scope.
+     */
+    private static String measureSgemm(Backend cpu, int n) {
+        try (Scope s = Scope.open(cpu)) {
             Tensor a = Tensor.rand(1, -1, 1, n, n), b = Tensor.rand(2, -1, 1, n, n);
             Tensor c = Tensor.zeros(Shape.of(n, n));
             cpu.gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);

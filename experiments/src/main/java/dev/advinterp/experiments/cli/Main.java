@@ -1,6 +1,6 @@
 package dev.advinterp.experiments.cli;
 
-import dev.advinterp.engine.backend.cuda.CudaUnavailableException;
+import dev.advinterp.engine.backend.DeviceUnavailableException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
@@ -26,8 +26,8 @@ public final class Main implements Runnable {
         // A bad argument is a one-line message and the usage, not a stack trace.
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             // --device cuda where CUDA cannot be used: the reason, before anything was written.
-            if (ex instanceof CudaUnavailableException) {
-                line.getErr().println(line.getColorScheme().errorText("advinterp: CUDA cannot be used: " + ex.getMessage()
+            if (ex instanceof DeviceUnavailableException d) {
+                line.getErr().println(line.getColorScheme().errorText("advinterp: " + d.device() + " cannot be used: " + d.getMessage()
                         + " (--device cpu or auto computes on the CPU)"));
                 return 1;
             }

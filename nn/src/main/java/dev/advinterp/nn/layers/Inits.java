@@ -1,6 +1,7 @@
 package dev.advinterp.nn.layers;
 
 import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.Backends;
 
 import java.util.SplittableRandom;
 
@@ -31,7 +32,7 @@ public final class Inits {
 
     public static Tensor constant(float v, int... dims) {
         Tensor t = Tensor.zeros(dims);
-        if (v != 0f) t.backend().fill(t, v);
+        if (v != 0f) Backends.of(t).fill(t, v);
         return t;
     }
 }

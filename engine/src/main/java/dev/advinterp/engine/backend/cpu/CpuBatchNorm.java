@@ -1,5 +1,8 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.BatchNormKernels;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -9,11 +12,50 @@ import java.lang.foreign.ValueLayout;
  * Training forward reads x twice and writes y once (12 bytes per element); backward reads x and
  * dy twice and writes dx once.
  */
-final class CpuBatchNorm {
+final class CpuBatchNorm implements BatchNormKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-    private CpuBatchNorm() {
+    /** Java on bounds-checked segments. */
+    @Override
+    public boolean boundsChecked() {
+        return true;
     }
+
+    private static int hw(Tensor x) {
+        return Math.toIntExact(x.shape().sizeFrom(2));
+    }
+
+    private static MemorySegment seg(Tensor t) {
+        return t == null ? null : t.segment();
+    }
+
+    @Override
+    public void trainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float momentum, float eps,
+                             Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        trainForward(seg(x), seg(gamma), seg(beta), seg(runningMean), seg(runningVar), momentum, eps, seg(y), seg(saveMean),
+                seg(saveInvStd), x.dim(0), x.dim(1), hw(x));
+    }
+
+    @Override
+    public void inferenceForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
+        inferenceForward(seg(x), seg(gamma), seg(beta), seg(runningMean), seg(runningVar), eps, seg(y), x.dim(0), x.dim(1), hw(x));
+    }
+
+    @Override
+    public void trainBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                              Tensor dbeta) {
+        trainBackward(seg(x), seg(dy), seg(gamma), seg(saveMean), seg(saveInvStd), seg(dx), seg(dgamma), seg(dbeta), x.dim(0),
+                x.dim(1), hw(x));
+    }
+
+    @Override
+    public void inferenceBackward(Tensor x, Tensor dy, Tensor gamma, Tensor runningMean, Tensor runningVar, float eps, Tensor dx,
+                                  Tensor dgamma, Tensor dbeta) {
+        inferenceBackward(seg(x), seg(dy), seg(gamma), seg(runningMean), seg(runningVar), eps, seg(dx), seg(dgamma), seg(dbeta),
+                x.dim(0), x.dim(1), hw(x));
+    }
+
+    // ------------------------------------------------------------------ on segments
 
     static void trainForward(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment runMean,
                              MemorySegment runVar, float momentum, float eps, MemorySegment y,

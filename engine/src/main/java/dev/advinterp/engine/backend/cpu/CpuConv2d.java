@@ -1,6 +1,8 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.ConvGeometry;
+import dev.advinterp.engine.backend.ConvolutionKernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -39,7 +41,7 @@ import java.nio.ByteOrder;
  * batch size and the thread count, so the bits do not change from run to run. Smaller batches
  * take the split-GEMM route.
  */
-final class CpuConv2d {
+final class CpuConv2d implements ConvolutionKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
@@ -49,8 +51,29 @@ final class CpuConv2d {
     private static final long WORKSPACE_FLOATS = 32L << 20; // 128 MB per buffer at most
     private static final int COL = 0, OUT = 1, PARTIAL = 2;
 
-    private CpuConv2d() {
+    /** The GEMM the convolutions run on: native code, so Backend checks the geometry against the tensors first. */
+    private final Gemm gemm;
+
+    CpuConv2d(Gemm gemm) {
+        this.gemm = gemm;
     }
+
+    @Override
+    public void forward(Tensor x, Tensor w, Tensor bias, ConvGeometry g, Tensor y) {
+        forward(gemm, x.segment(), w.segment(), bias == null ? null : bias.segment(), g, y.segment());
+    }
+
+    @Override
+    public void backwardData(Tensor dy, Tensor w, ConvGeometry g, Tensor dx) {
+        backwardData(gemm, dy.segment(), w.segment(), g, dx.segment());
+    }
+
+    @Override
+    public void backwardFilter(Tensor x, Tensor dy, ConvGeometry g, Tensor dw, Tensor dbias) {
+        backwardFilter(gemm, x.segment(), dy.segment(), g, dw.segment(), dbias == null ? null : dbias.segment());
+    }
+
+    // ------------------------------------------------------------------ on segments
 
     static int groupSize(ConvGeometry g) {
         return groupSize(g, g.n());

@@ -1,6 +1,8 @@
 package dev.advinterp.engine.backend.cpu;
 
-import dev.advinterp.engine.backend.Dropout;
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.DropoutMask;
+import dev.advinterp.engine.backend.ElementwiseKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,24 +16,64 @@ import java.nio.ByteOrder;
  * for the unary ones, 12 for the binary ones), vectorised with the Vector API and split over the
  * pool in blocks of {@link #GRAIN} elements.
  */
-final class CpuElementwise {
+final class CpuElementwise implements ElementwiseKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     static final int GRAIN = 1 << 15;
 
-    private CpuElementwise() {
+    /** Java on bounds-checked segments. */
+    @Override
+    public boolean boundsChecked() {
+        return true;
     }
 
-    static void fill(MemorySegment t, long n, float v) {
-        if (v == 0f) {
-            t.asSlice(0, n * 4).fill((byte) 0);
-            return;
-        }
-        forBlocks(n, (s, e) -> {
-            for (long i = s; i < e; i++) t.setAtIndex(F, i, v);
-        });
+    @Override
+    public void addBias(Tensor y, Tensor bias, int outer, int channels, int inner) {
+        addBias(y.segment(), bias.segment(), outer, channels, inner);
     }
+
+    @Override
+    public void channelAffine(Tensor x, Tensor scale, Tensor shift, int outer, int channels, int inner, Tensor y) {
+        channelAffine(x.segment(), scale.segment(), shift == null ? null : shift.segment(), outer, channels, inner, y.segment());
+    }
+
+    @Override
+    public void sumBias(Tensor dy, int outer, int channels, int inner, Tensor dbias) {
+        sumBias(dy.segment(), outer, channels, inner, dbias.segment());
+    }
+
+    @Override
+    public void reluForward(Tensor x, Tensor y) {
+        relu(x.segment(), y.segment(), x.numel());
+    }
+
+    @Override
+    public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
+        reluBackward(y.segment(), dy.segment(), dx.segment(), y.numel());
+    }
+
+    @Override
+    public void dropoutForward(Tensor x, float p, long seed, Tensor y) {
+        dropout(x.segment(), p, seed, y.segment(), x.numel());
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dy, float p, long seed, Tensor dx) {
+        dropout(dy.segment(), p, seed, dx.segment(), dy.numel());
+    }
+
+    @Override
+    public void axpby(float a, Tensor x, float b, Tensor y, Tensor out) {
+        axpby(a, x.segment(), b, y.segment(), out.segment(), out.numel());
+    }
+
+    @Override
+    public void scale(Tensor x, float a, Tensor out) {
+        scale(x.segment(), a, out.segment(), out.numel());
+    }
+
+    // ------------------------------------------------------------------ on segments
 
     /** out = a·x + b·y. */
     static void axpby(float a, MemorySegment x, float b, MemorySegment y, MemorySegment out, long n) {
@@ -87,7 +129,7 @@ final class CpuElementwise {
         float scale = 1f / (1f - p);
         forBlocks(n, (s, e) -> {
             for (long i = s; i < e; i++) {
-                y.setAtIndex(F, i, Dropout.keep(seed, i, p) ? x.getAtIndex(F, i) * scale : 0f);
+                y.setAtIndex(F, i, DropoutMask.keep(seed, i, p) ? x.getAtIndex(F, i) * scale : 0f);
             }
         });
     }

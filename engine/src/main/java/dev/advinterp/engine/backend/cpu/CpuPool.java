@@ -1,6 +1,8 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.PoolGeometry;
+import dev.advinterp.engine.backend.PoolingKernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,11 +11,46 @@ import java.lang.foreign.ValueLayout;
  * Max, average and adaptive average pooling, one (image, channel) plane per task. Each reads its
  * input plane once per overlapping window: bytes ≈ 4·(kh·kw/stride²)·|x| + 4·|y|.
  */
-final class CpuPool {
+final class CpuPool implements PoolingKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-    private CpuPool() {
+    /** Java on bounds-checked segments. */
+    @Override
+    public boolean boundsChecked() {
+        return true;
     }
+
+    @Override
+    public void maxForward(Tensor x, PoolGeometry g, Tensor y) {
+        maxForward(x.segment(), g, y.segment());
+    }
+
+    @Override
+    public void maxBackward(Tensor x, Tensor dy, PoolGeometry g, Tensor dx) {
+        maxBackward(x.segment(), dy.segment(), g, dx.segment());
+    }
+
+    @Override
+    public void avgForward(Tensor x, PoolGeometry g, Tensor y) {
+        avgForward(x.segment(), g, y.segment());
+    }
+
+    @Override
+    public void avgBackward(Tensor dy, PoolGeometry g, Tensor dx) {
+        avgBackward(dy.segment(), g, dx.segment());
+    }
+
+    @Override
+    public void adaptiveAvgForward(Tensor x, Tensor y) {
+        adaptiveAvgForward(x.segment(), x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3), y.segment());
+    }
+
+    @Override
+    public void adaptiveAvgBackward(Tensor dy, Tensor dx) {
+        adaptiveAvgBackward(dy.segment(), dx.dim(0) * dx.dim(1), dx.dim(2), dx.dim(3), dy.dim(2), dy.dim(3), dx.segment());
+    }
+
+    // ------------------------------------------------------------------ on segments
 
     static void maxForward(MemorySegment x, PoolGeometry g, MemorySegment y) {
         int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();

@@ -1,18 +1,71 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.ReductionKernels;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Reductions, selection and the fused losses. Every reduction is deterministic whatever the
+ * Sums and selections. Every reduction is deterministic whatever the
  * thread count: the input is cut into fixed blocks of {@link CpuElementwise#GRAIN} elements, each
  * block is summed in float64, and the block sums are added in block order.
  */
-final class CpuReductions {
+final class CpuReductions implements ReductionKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-    private CpuReductions() {
+    /** Java on bounds-checked segments. */
+    @Override
+    public boolean boundsChecked() {
+        return true;
     }
+
+    @Override
+    public double sum(Tensor x) {
+        return sum(x.segment(), x.numel());
+    }
+
+    @Override
+    public void argmax(Tensor x, int rows, int cols, int[] out) {
+        argmax(x.segment(), rows, cols, out);
+    }
+
+    @Override
+    public void topk(Tensor x, int rows, int cols, int k, int[] indices, float[] values) {
+        topk(x.segment(), rows, cols, k, indices, values);
+    }
+
+    /** Each row summed in float64 in column order, one row per task. Reads x once. */
+    @Override
+    public void rowNorms(Tensor x, int rows, int cols, Tensor out) {
+        MemorySegment xs = x.segment(), o = out.segment();
+        Parallel.forRange(rows, Math.max(1, CpuElementwise.GRAIN / Math.max(1, cols)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                long b = (long) r * cols;
+                double acc = 0;
+                for (int j = 0; j < cols; j++) {
+                    double v = xs.getAtIndex(F, b + j);
+                    acc += v * v;
+                }
+                o.setAtIndex(F, r, (float) Math.sqrt(acc));
+            }
+        });
+    }
+
+    /** dx = dy[r]·x / norms[r] in float, 0 for a row of norm 0. Reads x, writes dx: 8 bytes per element. */
+    @Override
+    public void rowNormsBackward(Tensor x, Tensor norms, Tensor dy, int rows, int cols, Tensor dx) {
+        MemorySegment xs = x.segment(), ns = norms.segment(), g = dy.segment(), d = dx.segment();
+        CpuElementwise.forBlocks(x.numel(), (s, e) -> {
+            for (long i = s; i < e; i++) {
+                long r = i / cols;
+                float norm = ns.getAtIndex(F, r);
+                d.setAtIndex(F, i, norm > 0f ? g.getAtIndex(F, r) * xs.getAtIndex(F, i) / norm : 0f);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ on segments
 
     interface BlockSum {
         double sum(long start, long end);
@@ -77,59 +130,5 @@ final class CpuReductions {
                 values[r * k + t] = bv;
             }
         }
-    }
-
-    /**
-     * Row r: m = max, lse = m + log Σ exp(x − m), loss_r = lse − x[label]; grad = scale·(exp(x − lse) − onehot)/rows.
-     * Reads the logits twice and writes the gradient once: 12 bytes per logit.
-     */
-    static double softmaxCrossEntropy(MemorySegment logits, int rows, int cols, int[] labels, MemorySegment grad,
-                                      float gradScale, float[] rowLosses) {
-        double[] losses = new double[rows];
-        float gs = gradScale / rows;
-        Parallel.forRange(rows, Math.max(1, 4096 / cols), (s, e) -> {
-            for (int r = s; r < e; r++) {
-                long b = (long) r * cols;
-                float m = Float.NEGATIVE_INFINITY;
-                boolean nan = false;
-                for (int j = 0; j < cols; j++) {
-                    float v = logits.getAtIndex(F, b + j);
-                    nan |= Float.isNaN(v);
-                    m = Math.max(m, v);
-                }
-                double z = 0;
-                for (int j = 0; j < cols; j++) z += Math.exp(logits.getAtIndex(F, b + j) - m);
-                double lse = m + Math.log(z);
-                losses[r] = nan ? Double.NaN : lse - logits.getAtIndex(F, b + labels[r]);
-                if (grad != null) {
-                    for (int j = 0; j < cols; j++) {
-                        double p = Math.exp(logits.getAtIndex(F, b + j) - lse);
-                        grad.setAtIndex(F, b + j, (float) ((p - (j == labels[r] ? 1 : 0)) * gs));
-                    }
-                }
-            }
-        });
-        double total = 0;
-        for (int r = 0; r < rows; r++) {
-            total += losses[r];
-            if (rowLosses != null) rowLosses[r] = (float) losses[r];
-        }
-        return total / rows;
-    }
-
-    /** loss = mean((a − b)²); gradA = 2(a − b)/N; gradB = −gradA. Reads a and b once, writes each gradient once. */
-    static double featureMatching(MemorySegment a, MemorySegment b, MemorySegment gradA, MemorySegment gradB, long n) {
-        float k = 2f / n;
-        double total = blockedSum(n, (s, e) -> {
-            double acc = 0;
-            for (long i = s; i < e; i++) {
-                float d = a.getAtIndex(F, i) - b.getAtIndex(F, i);
-                acc += (double) d * d;
-                if (gradA != null) gradA.setAtIndex(F, i, k * d);
-                if (gradB != null) gradB.setAtIndex(F, i, -k * d);
-            }
-            return acc;
-        });
-        return total / n;
     }
 }

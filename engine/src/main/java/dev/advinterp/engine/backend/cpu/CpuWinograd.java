@@ -1,5 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.EngineConfig;
 import dev.advinterp.engine.backend.ConvGeometry;
 
 import jdk.incubator.vector.FloatVector;
@@ -18,7 +19,7 @@ import java.util.Arrays;
  * input patch. With U = G g Gᵀ (each 3×3 filter, α×α), V = Bᵀ d B (each patch) and, for each of the
  * α² positions ξ, {@code M_ξ [cOut, T] = U_ξ [cOut, cIn] · V_ξ [cIn, T]} (T tiles, one GEMM each),
  * every tile of the output is Aᵀ M A. The GEMMs do α²/(9·m²) of im2col's multiply-adds: 0.44 for
- * F(2×2, 3×3), 0.25 for F(4×4, 3×3). {@link #TILE} is 2; see its comment for the measured error
+ * F(2×2, 3×3), 0.25 for F(4×4, 3×3). {@link #tile()} is 2; see its comment for the measured error
  * of both.
  *
  * <p>Backward data is the forward convolution of dy with the filters flipped in both axes and
@@ -37,6 +38,11 @@ import java.util.Arrays;
  * bits on every run.
  *
  * <p>Off with {@code -Dadvinterp.conv.winograd=false} (im2col + GEMM everywhere, for comparison).
+ *
+ * <p>Why one long class: the three passes share the tile transforms, the framed planes, the
+ * grouping of images and the workspace slots, and the transforms of F(2×2, 3×3), F(4×4, 3×3) and
+ * F(3×3, 2×2) are only correct together (the backward pass inverts the forward's); split, each
+ * piece would have to be read with the others open.
  */
 public final class CpuWinograd {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -44,8 +50,10 @@ public final class CpuWinograd {
     private static final int L = S.length();
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
-    /** Whether Winograd is used where it applies ({@code advinterp.conv.winograd}, default true). */
-    public static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("advinterp.conv.winograd", "true").trim());
+    /** Whether Winograd is used where it applies ({@code advinterp.conv.winograd}, default true; read at each call). */
+    public static boolean enabled() {
+        return EngineConfig.current().winograd();
+    }
 
     /**
      * Output tile m of the forward and backward-data passes: 2, or 4 with
@@ -58,7 +66,9 @@ public final class CpuWinograd {
      * and 1.3% and 6.2% of the 224×224 VGG-16 and VGG-16-BN input gradients exceed 1e-3 of their
      * largest element (0.3% and 0.5% with F(2×2)). Hence 2.
      */
-    static final int TILE = tileProperty();
+    static int tile() {
+        return EngineConfig.current().winogradTile();
+    }
     /**
      * Fewer input or output channels than this make thin GEMMs (K = cIn) whose cost the transforms
      * no longer repay (a 3-channel stem).
@@ -75,21 +85,13 @@ public final class CpuWinograd {
     private CpuWinograd() {
     }
 
-    private static int tileProperty() {
-        String v = System.getProperty("advinterp.conv.winograd.tile", "2").trim();
-        if (!v.equals("2") && !v.equals("4")) {
-            throw new IllegalArgumentException("advinterp.conv.winograd.tile must be 2 or 4 (the output tile of F(m×m, 3×3)), got '" + v + "'");
-        }
-        return Integer.parseInt(v);
-    }
-
     private static boolean threeByThree(ConvGeometry g) {
         return g.kh() == 3 && g.kw() == 3 && g.strideH() == 1 && g.strideW() == 1;
     }
 
     /** Whether the forward pass of {@code g} goes through Winograd. */
     public static boolean appliesForward(ConvGeometry g) {
-        return ENABLED && threeByThree(g) && g.cIn() >= MIN_CHANNELS && g.cOut() >= MIN_CHANNELS;
+        return enabled() && threeByThree(g) && g.cIn() >= MIN_CHANNELS && g.cOut() >= MIN_CHANNELS;
     }
 
     /** Whether the backward-data pass goes through Winograd (the forward with padding 2 − pad). */
@@ -105,7 +107,7 @@ public final class CpuWinograd {
     // ------------------------------------------------------------------ passes
 
     static void forward(Gemm gemm, MemorySegment x, MemorySegment w, MemorySegment bias, ConvGeometry g, MemorySegment y) {
-        forward(gemm, x, w, bias, g, y, TILE);
+        forward(gemm, x, w, bias, g, y, tile());
     }
 
     static void forward(Gemm gemm, MemorySegment x, MemorySegment w, MemorySegment bias, ConvGeometry g, MemorySegment y,
@@ -116,7 +118,7 @@ public final class CpuWinograd {
     }
 
     static void backwardData(Gemm gemm, MemorySegment dy, MemorySegment w, ConvGeometry g, MemorySegment dx) {
-        backwardData(gemm, dy, w, g, dx, TILE);
+        backwardData(gemm, dy, w, g, dx, tile());
     }
 
     static void backwardData(Gemm gemm, MemorySegment dy, MemorySegment w, ConvGeometry g, MemorySegment dx, int m) {

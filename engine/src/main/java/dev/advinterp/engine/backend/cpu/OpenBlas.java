@@ -1,5 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.EngineConfig;
 import dev.advinterp.engine.io.AtomicFile;
 
 import java.io.IOException;
@@ -96,25 +97,31 @@ public final class OpenBlas implements Gemm {
 
     private static volatile LoadResult result;
 
-    /** Finds and loads OpenBLAS once per process. */
+    /** Finds and loads OpenBLAS once per process, as {@link EngineConfig#blas()} asks. */
     public static synchronized LoadResult load() {
-        if (result != null) return result;
+        if (result == null) result = find(EngineConfig.current());
+        return result;
+    }
+
+    /**
+     * Looks for OpenBLAS as {@code config}'s {@link EngineConfig#blas()} and {@link EngineConfig#cache()}
+     * say, loading what it finds (a library once loaded stays loaded in the process).
+     */
+    static LoadResult find(EngineConfig config) {
         List<String> attempts = new ArrayList<>();
-        String choice = Optional.ofNullable(System.getenv("ADVINTERP_BLAS"))
-                .or(() -> Optional.ofNullable(System.getProperty("advinterp.blas"))).orElse("auto").trim();
+        String choice = config.blas();
         OpenBlas found = null;
         switch (choice) {
             case "none" -> attempts.add("ADVINTERP_BLAS=none: OpenBLAS not loaded");
-            case "bundled" -> found = tryBundled(attempts);
+            case "bundled" -> found = tryBundled(config.cache(), attempts);
             case "system" -> found = trySystem(attempts);
             case "auto", "" -> {
-                found = tryBundled(attempts);
+                found = tryBundled(config.cache(), attempts);
                 if (found == null) found = trySystem(attempts);
             }
             default -> found = tryPath(Path.of(choice), attempts);
         }
-        result = new LoadResult(Optional.ofNullable(found), List.copyOf(attempts));
-        return result;
+        return new LoadResult(Optional.ofNullable(found), List.copyOf(attempts));
     }
 
     private static OpenBlas tryPath(Path p, List<String> attempts) {
@@ -148,14 +155,14 @@ public final class OpenBlas implements Gemm {
         return null;
     }
 
-    private static OpenBlas tryBundled(List<String> attempts) {
+    private static OpenBlas tryBundled(Path cache, List<String> attempts) {
         ClassLoader cl = OpenBlas.class.getClassLoader();
         if (cl.getResource(BUNDLE + "libopenblas.so.0") == null) {
             attempts.add("bundled: the org.bytedeco:openblas linux-x86_64 jar is not on the class path");
             return null;
         }
         try {
-            Path dir = extractionDir();
+            Path dir = extractionDir(cache);
             for (String f : BUNDLED_FILES) extract(cl, f, dir);
             // Dependencies first, so that libopenblas finds them by soname.
             for (int i = 0; i < BUNDLED_FILES.length - 1; i++) {
@@ -168,7 +175,7 @@ public final class OpenBlas implements Gemm {
         }
     }
 
-    private static Path extractionDir() throws IOException {
+    private static Path extractionDir(Path base) throws IOException {
         String version = Optional.ofNullable(OpenBlas.class.getClassLoader()
                         .getResource("META-INF/maven/org.bytedeco/openblas/pom.properties"))
                 .map(u -> {
@@ -180,8 +187,6 @@ public final class OpenBlas implements Gemm {
                         return "unknown";
                     }
                 }).orElse("unknown");
-        Path base = Optional.ofNullable(System.getenv("ADVINTERP_CACHE")).map(Path::of)
-                .orElse(Path.of(System.getProperty("user.home"), ".cache", "advinterp"));
         Path dir = base.resolve("openblas-" + version);
         try {
             Files.createDirectories(dir);

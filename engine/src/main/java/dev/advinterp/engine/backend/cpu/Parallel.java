@@ -1,5 +1,7 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.EngineConfig;
+
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -14,11 +16,10 @@ import java.util.concurrent.ExecutionException;
  * <p>The pool has {@code threads − 1} daemon workers; the calling thread runs the first range.
  * A parallel loop started from inside a worker runs inline, so nesting cannot deadlock.
  * The thread count is the number of available processors, or the system property
- * {@code advinterp.threads}.
+ * {@code advinterp.threads} ({@link EngineConfig#threads()}), read once when the pool starts.
  */
 public final class Parallel {
-    public static final int THREADS = Math.max(1, Integer.getInteger("advinterp.threads",
-            Runtime.getRuntime().availableProcessors()));
+    public static final int THREADS = EngineConfig.current().threads();
 
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
     private static final ExecutorService POOL = THREADS == 1 ? null : Executors.newFixedThreadPool(THREADS - 1, r -> {

@@ -1,10 +1,13 @@
 package dev.advinterp.engine.backend.cuda;
 
+import dev.advinterp.engine.EngineConfig;
+
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +68,7 @@ public final class CudaLibraries {
 
     /** The libraries as found on this machine (see the class comment for the search order). */
     public static List<Found> discover() {
-        return discover(searchFolders(System.getenv(), Path.of("/")));
+        return discover(searchFolders(EngineConfig.current(), Path.of("/")));
     }
 
     /** Lines for {@code advinterp doctor}: each library and where it was found, or every folder searched. */
@@ -201,6 +204,16 @@ public final class CudaLibraries {
             }
         }
         return main.path();
+    }
+
+    /** {@link #searchFolders(Map, Path)} with the variables {@code config} read from the environment. */
+    static List<Path> searchFolders(EngineConfig config, Path root) {
+        Map<String, String> env = new HashMap<>();
+        if (config.cudaPath() != null) env.put("ADVINTERP_CUDA_PATH", config.cudaPath());
+        if (config.libraryPath() != null) env.put("LD_LIBRARY_PATH", config.libraryPath());
+        if (config.virtualEnv() != null) env.put("VIRTUAL_ENV", config.virtualEnv());
+        if (config.home() != null) env.put("HOME", config.home());
+        return searchFolders(env, root);
     }
 
     /**

@@ -37,9 +37,6 @@ interface DeviceRuntime {
     /** Sets {@code count} 32-bit words at {@code dst} to {@code bits}. */
     void fill32(long dst, int bits, long count);
 
-    /** Free and total device bytes. */
-    long[] memoryInfo();
-
     /** Queues kernel {@code kernel} over {@code grid} blocks of {@code block} threads. */
     void launch(String kernel, int grid, int block, KernelArgs args);
 

@@ -35,7 +35,6 @@ final class DriverRuntime implements DeviceRuntime {
             int minor = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
             KernelModule.Image image = KernelModule.imageFor(major, minor);
             m = KernelModule.load(driver, image);
-            for (String name : CudaKernels.SIGNATURES.keySet()) functions.put(name, driver.moduleGetFunction(m, name));
             int dv = driver.driverVersion();
             this.description = "CUDA GPU " + ordinal + ": " + driver.deviceName(device) + " (sm_" + major + minor + ", "
                     + (driver.deviceTotalMem(device) >> 20) + " MiB), driver " + (dv / 1000) + "." + (dv % 1000 / 10)
@@ -104,14 +103,15 @@ final class DriverRuntime implements DeviceRuntime {
         driver.memsetD32Async(dst, bits, count, stream);
     }
 
-    @Override
-    public long[] memoryInfo() {
-        return driver.memGetInfo();
-    }
-
+    /** The function is looked up in the module at its first launch (a kernel missing from the image fails there, by name). */
     @Override
     public void launch(String kernel, int grid, int block, KernelArgs args) {
-        driver.launch(kernel, functions.get(kernel), grid, block, stream, args);
+        MemorySegment f = functions.get(kernel);
+        if (f == null) {
+            f = driver.moduleGetFunction(module, kernel);
+            functions.put(kernel, f);
+        }
+        driver.launch(kernel, f, grid, block, stream, args);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.advinterp.engine.backend.cuda;
 
+import dev.advinterp.engine.Tensor;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -10,11 +12,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The argument list of one kernel launch, in parameter order, each with the C type of its slot:
- * {@code int}, {@code float}, {@code long long}/{@code unsigned long long} (LONG) or a device
- * pointer. Reused between launches (cleared by {@link #reset()}); not thread-safe.
+ * {@code int}, {@code float}, {@code double}, {@code long long}/{@code unsigned long long} (LONG)
+ * or a device pointer. Reused between launches (cleared by {@link #reset()}); not thread-safe.
  */
 final class KernelArgs {
-    enum Kind { INT, FLOAT, LONG, POINTER }
+    enum Kind { INT, FLOAT, DOUBLE, LONG, POINTER }
 
     private final Kind[] kinds = new Kind[CudaDriver.MAX_KERNEL_ARGS];
     private final long[] bits = new long[CudaDriver.MAX_KERNEL_ARGS];
@@ -41,6 +43,10 @@ final class KernelArgs {
         return add(Kind.FLOAT, Float.floatToRawIntBits(v));
     }
 
+    KernelArgs f64(double v) {
+        return add(Kind.DOUBLE, Double.doubleToRawLongBits(v));
+    }
+
     KernelArgs i64(long v) {
         return add(Kind.LONG, v);
     }
@@ -48,6 +54,11 @@ final class KernelArgs {
     /** A device pointer; 0 stands for NULL. */
     KernelArgs ptr(long devicePointer) {
         return add(Kind.POINTER, devicePointer);
+    }
+
+    /** The device address of a tensor checked alive and on the device; null stands for NULL. */
+    KernelArgs ptr(Tensor t) {
+        return ptr(t == null ? 0L : t.segment().address());
     }
 
     int count() {
@@ -78,7 +89,7 @@ final class KernelArgs {
             switch (kinds[i]) {
                 case INT -> values.set(JAVA_INT, slot, (int) bits[i]);
                 case FLOAT -> values.set(JAVA_FLOAT, slot, Float.intBitsToFloat((int) bits[i]));
-                case LONG, POINTER -> values.set(JAVA_LONG, slot, bits[i]);
+                case DOUBLE, LONG, POINTER -> values.set(JAVA_LONG, slot, bits[i]); // a double's raw bits, unchanged
             }
             pointers.setAtIndex(ADDRESS, i, values.asSlice(slot, 8));
         }

@@ -250,7 +250,7 @@ class CpuWinogradTest {
     }
 
     /**
-     * The errors behind the choice of {@link CpuWinograd#TILE}, on a ResNet-like layer (64
+     * The errors behind the choice of {@link CpuWinograd#tile()}, on a ResNet-like layer (64
      * channels, 16×16, unit-variance input, He-scaled filters): printed, and bounded by the
      * tolerances above.
      */

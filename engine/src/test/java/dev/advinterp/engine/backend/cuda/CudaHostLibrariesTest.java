@@ -153,7 +153,7 @@ class CudaHostLibrariesTest {
         MethodHandle groups = getter("cudnnGetConvolutionGroupCount", 1, ADDRESS);
         MethodHandle outDim = getter("cudnnGetConvolution2dForwardOutputDim", 4, ADDRESS, ADDRESS, ADDRESS);
         for (ConvGeometry g : CONVS) {
-            CudaBackend.ConvPlan p = new CudaBackend.ConvPlan(dnn, g);
+            CudaConvolution.ConvPlan p = new CudaConvolution.ConvPlan(dnn, g);
             try {
                 assertArrayEquals(new int[]{g.padH(), g.padW(), g.strideH(), g.strideW(), 1, 1,
                                 Cudnn.CUDNN_CROSS_CORRELATION, Cudnn.CUDNN_DATA_FLOAT},
@@ -182,7 +182,7 @@ class CudaHostLibrariesTest {
         MethodHandle outDim = getter("cudnnGetPooling2dForwardOutputDim", 4, ADDRESS, ADDRESS);
         for (int mode : new int[]{Cudnn.CUDNN_POOLING_MAX_DETERMINISTIC, Cudnn.CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING}) {
             for (PoolGeometry g : POOLS) {
-                CudaBackend.PoolPlan p = new CudaBackend.PoolPlan(dnn, g, mode);
+                CudaPooling.PoolPlan p = new CudaPooling.PoolPlan(dnn, g, mode);
                 try {
                     assertArrayEquals(new int[]{mode, Cudnn.CUDNN_PROPAGATE_NAN, g.kh(), g.kw(), g.padH(), g.padW(),
                             g.strideH(), g.strideW()}, read("cudnnGetPooling2dDescriptor", get, 8, p.pool), "mode " + mode + " " + g);
@@ -201,7 +201,7 @@ class CudaHostLibrariesTest {
         MethodHandle derive = NativeLibrary.load("cuDNN", dnn.path()).handle("cudnnDeriveBNTensorDescriptor",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
         MethodHandle get = getter("cudnnGetTensor4dDescriptor", 9, ADDRESS);
-        CudaBackend.BnPlan p = new CudaBackend.BnPlan(dnn, new CudaBackend.BnKey(4, 96, 13 * 13));
+        CudaBatchNorm.BnPlan p = new CudaBatchNorm.BnPlan(dnn, new CudaBatchNorm.BnKey(4, 96, 13 * 13));
         MemorySegment derived = dnn.tensor4d(1, 1, 1, 1);
         try {
             dnn.check("cudnnDeriveBNTensorDescriptor", (int) derive.invokeExact(derived, p.x, Cudnn.CUDNN_BATCHNORM_SPATIAL));

@@ -3,6 +3,7 @@ package dev.advinterp.engine.backend.cuda;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Shape;
 import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import org.junit.jupiter.api.AfterAll;
@@ -58,7 +59,7 @@ class CudaSmokeTest {
 
     private static float[] host(Tensor t) {
         float[] out = new float[(int) t.numel()];
-        t.backend().copyToHost(t, out, 0);
+        Backends.of(t).copyToHost(t, out, 0);
         return out;
     }
 

@@ -24,7 +24,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * A {@link DeviceRuntime} on host memory whose kernel launches run the project's CUDA C on the
  * CPU: kernels/src/main/cuda/*.cu compiled unchanged by g++ with the stand-ins of
- * kernels/src/test/host (see host_launch.cpp for how blocks, threads and barriers are run). It
+ * kernels/src/test/host (see host_launch.cpp for how blocks, threads and barriers are run), its
+ * table of kernels made from their declarations ({@link #writeKernelTable}). It
  * lets {@link CudaBackend}'s kernel paths (the argument lists, grids, scratch buffers and the host
  * side of the reductions) run, and be compared with the CPU backend, on a machine without a GPU.
  *
@@ -53,6 +54,7 @@ public final class HostKernelRuntime implements DeviceRuntime {
     private final MemorySegment pointers = arena.allocate(8L * CudaDriver.MAX_KERNEL_ARGS, 8);
     private final Map<String, MemorySegment> names = new HashMap<>();
     private int launches;
+    private int synchronizations;
 
     private HostKernelRuntime(long capacity) {
         this.capacity = capacity;
@@ -87,9 +89,26 @@ public final class HostKernelRuntime implements DeviceRuntime {
     }
 
     /**
-     * Compiles {@code sources} of kernels/src/test/host (host_launch.cpp holds the kernels) into
-     * the shared library {@code out}: empty, or why it could not be done (no kernels folder, no
-     * g++). A compile error is an exception: the sources are the project's.
+     * The two files host_launch.cpp includes, made from the kernels' declarations
+     * ({@link KernelTable}): {@code kernel_sources.inc}, an include of each .cu file that declares a
+     * kernel (in name order, as kernels/build.sh compiles them), and {@code kernel_table.inc}, one
+     * {@code ADV_KERNEL(name, barriers)} per kernel. Written into {@code dir}.
+     */
+    static void writeKernelTable(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        String header = "// Made from the kernel declarations (dev.advinterp.engine.backend.cuda.KernelTable) by HostKernelRuntime.\n";
+        StringBuilder sources = new StringBuilder(header), table = new StringBuilder(header);
+        KernelTable.ALL.stream().map(Kernel::source).distinct().sorted().forEach(f -> sources.append("#include \"").append(f).append("\"\n"));
+        for (Kernel k : KernelTable.ALL) table.append("ADV_KERNEL(").append(k.name()).append(", ").append(k.barriers()).append("),\n");
+        Files.writeString(dir.resolve("kernel_sources.inc"), sources);
+        Files.writeString(dir.resolve("kernel_table.inc"), table);
+    }
+
+    /**
+     * Compiles {@code sources} of kernels/src/test/host (host_launch.cpp holds the kernels, with the
+     * table {@link #writeKernelTable} makes) into the shared library {@code out}: empty, or why it
+     * could not be done (no kernels folder, no g++). A compile error is an exception: the sources
+     * are the project's.
      */
     static Optional<String> compile(Path out, List<String> sources, List<String> extraFlags) {
         Optional<Path> kernels = kernelsFolder();
@@ -97,10 +116,12 @@ public final class HostKernelRuntime implements DeviceRuntime {
         Path host = kernels.get().resolve("src/test/host").toAbsolutePath(), cuda = kernels.get().resolve("src/main/cuda").toAbsolutePath();
         try {
             Files.createDirectories(out.getParent());
+            Path generated = out.resolveSibling(out.getFileName() + ".generated");
+            writeKernelTable(generated);
             List<String> cmd = new ArrayList<>(List.of("g++", "-std=c++17", "-O2", "-fPIC", "-shared",
                     // no contraction into fused multiply-adds, as the GPU build (--fmad=false)
                     "-ffp-contract=off", "-fno-fast-math", "-Wall", "-Wno-unknown-pragmas",
-                    "-I" + cuda, "-I" + host));
+                    "-I" + generated, "-I" + cuda, "-I" + host));
             cmd.addAll(extraFlags);
             for (String src : sources) cmd.add(host.resolve(src).toString());
             cmd.addAll(List.of("-o", out.toString()));
@@ -166,6 +187,11 @@ public final class HostKernelRuntime implements DeviceRuntime {
         return launches;
     }
 
+    /** Waits for the stream so far (calls are synchronous here; the count shows who waits). */
+    public int synchronizations() {
+        return synchronizations;
+    }
+
     private static MemorySegment at(long address, long bytes) {
         return MemorySegment.ofAddress(address).reinterpret(bytes);
     }
@@ -176,6 +202,7 @@ public final class HostKernelRuntime implements DeviceRuntime {
 
     @Override
     public void synchronize() {
+        synchronizations++;
     }
 
     @Override
@@ -279,11 +306,6 @@ public final class HostKernelRuntime implements DeviceRuntime {
         checkRange("fill32", dst, count * 4);
         MemorySegment s = at(dst, count * 4);
         for (long i = 0; i < count; i++) s.setAtIndex(JAVA_INT, i, bits);
-    }
-
-    @Override
-    public synchronized long[] memoryInfo() {
-        return new long[]{capacity - used, capacity};
     }
 
     /** Synchronised on the class: the native launcher's state (block and thread indices, fibers) is global. */

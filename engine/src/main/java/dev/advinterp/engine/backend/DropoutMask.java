@@ -5,8 +5,8 @@ package dev.advinterp.engine.backend;
  * {@code seed ⊕ index·φ}, whose top 24 bits are compared with {@code p·2²⁴}. Every backend
  * computes the same mask, in any order and on any number of threads.
  */
-public final class Dropout {
-    private Dropout() {
+public final class DropoutMask {
+    private DropoutMask() {
     }
 
     public static boolean keep(long seed, long index, float p) {
