@@ -25,7 +25,7 @@ import java.util.Optional;
  * @param winogradTile   {@code advinterp.conv.winograd.tile}: Winograd's output tile, 2 or 4
  * @param blas           {@code ADVINTERP_BLAS} (else {@code advinterp.blas}): {@code auto}, {@code bundled},
  *                       {@code system}, {@code none} or the path of a libopenblas
- * @param cache          {@code ADVINTERP_CACHE}: where the bundled OpenBLAS is unpacked
+ * @param cache          {@code ADVINTERP_CACHE}: where the bundled OpenBLAS is unpacked and computed tables (WordNet distances) are kept
  * @param cudaPath       {@code ADVINTERP_CUDA_PATH}: folders searched first for the CUDA libraries ({@code :}-separated), or null
  * @param libraryPath    {@code LD_LIBRARY_PATH}: searched next for the CUDA libraries, or null
  * @param virtualEnv     {@code VIRTUAL_ENV}: a Python environment whose {@code nvidia/*}/lib wheels hold CUDA libraries, or null

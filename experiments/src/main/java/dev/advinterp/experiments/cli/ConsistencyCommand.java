@@ -1,11 +1,11 @@
 package dev.advinterp.experiments.cli;
 
+import dev.advinterp.engine.EngineConfig;
 import dev.advinterp.experiments.attacks.AttackSpec;
 import dev.advinterp.experiments.data.Dataset;
 import dev.advinterp.experiments.metrics.consistency.ActivationRule;
 import dev.advinterp.experiments.run.ConsistencyRun;
 import dev.advinterp.experiments.run.RunFolder;
-import dev.advinterp.experiments.wordnet.ClassDistances;
 import dev.advinterp.nn.models.ImageModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,7 +68,7 @@ final class ConsistencyCommand implements Callable<Integer> {
             Map<String, Object> json = data.settings(m);
             json.putAll(settings.json(m));
             try (RunFolder folder = run.open(out, "consistency", json, ConsistencyRun.OUTPUTS)) {
-                ConsistencyRun.Result r = ConsistencyRun.run(m, ds, settings, folder, ClassDistances.defaultCacheDir(), model.name(), System.out);
+                ConsistencyRun.Result r = ConsistencyRun.run(m, ds, settings, folder, EngineConfig.current().cache(), model.name(), System.out);
                 System.out.println(r.summary().describe());
                 System.out.println(r.accuracy().describe());
                 System.out.println("wrote " + folder.file(ConsistencyRun.UNITS) + ", " + folder.file(ConsistencyRun.TABLE) + ", "

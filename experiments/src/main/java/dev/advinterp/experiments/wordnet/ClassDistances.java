@@ -91,12 +91,6 @@ public final class ClassDistances {
         return c;
     }
 
-    /** The folder of the on-disk caches: {@code $ADVINTERP_CACHE}, else {@code ~/.cache/advinterp}. */
-    public static Path defaultCacheDir() {
-        String env = System.getenv("ADVINTERP_CACHE");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "advinterp");
-    }
-
     /** A hash of the class list, for the cache file's name. */
     static String key(List<String> wnids) {
         try {
