@@ -97,12 +97,12 @@ public record AttackSpec(String name, float eps, Float step, int steps, String t
                 if (target.equals("random")) m.put("seed", seed);
             }
             case "pgd", "pgd-l2" -> {
-                m.put("eps", (double) eps);
-                m.put("step", (double) (step != null ? step : eps / 4));
+                m.put("eps", eps);
+                m.put("step", step != null ? step : eps / 4);
                 m.put("steps", steps);
                 m.put("seed", seed);
             }
-            default -> m.put("eps", (double) eps);
+            default -> m.put("eps", eps);
         }
         return m;
     }

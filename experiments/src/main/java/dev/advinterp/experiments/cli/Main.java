@@ -25,29 +25,55 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         // A bad argument is a one-line message and the usage, not a stack trace.
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
-            // --device cuda where CUDA cannot be used: the reason, before anything was written.
-            if (ex instanceof DeviceUnavailableException d) {
-                line.getErr().println(line.getColorScheme().errorText("advinterp: " + d.device() + " cannot be used: " + d.getMessage()
-                        + " (--device cpu or auto computes on the CPU)"));
-                return 1;
-            }
-            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof ArithmeticException) {
-                line.getErr().println(line.getColorScheme().errorText("advinterp: " + ex.getMessage()));
-                return 2;
-            }
-            // A file that cannot be read or written: one line naming it, exit code 1.
-            Throwable io = ex instanceof java.io.UncheckedIOException u ? u.getCause() : ex;
-            if (io instanceof java.nio.file.NoSuchFileException nf) {
-                line.getErr().println(line.getColorScheme().errorText("advinterp: no such file: " + nf.getFile()));
-                return 1;
-            }
-            if (io instanceof java.io.IOException) {
-                line.getErr().println(line.getColorScheme().errorText("advinterp: " + io.getMessage()));
-                return 1;
-            }
-            throw ex;
+            String message = describe(ex);
+            if (message == null) throw ex;
+            line.getErr().println(line.getColorScheme().errorText("advinterp: " + printable(message)));
+            return ex instanceof DeviceUnavailableException || io(ex) != null ? 1 : 2;
         });
         return cl;
+    }
+
+    /**
+     * The one line a failure is reported by, or null for a failure that is a bug (then the stack
+     * trace is printed). Bad input: the exception's own message, which names the file or option.
+     * A file that cannot be read or written: the file and the cause.
+     */
+    static String describe(Exception ex) {
+        // --device cuda where CUDA cannot be used: the reason, before anything was written.
+        if (ex instanceof DeviceUnavailableException d) {
+            return d.device() + " cannot be used: " + d.getMessage() + " (--device cpu or auto computes on the CPU)";
+        }
+        if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof ArithmeticException) {
+            return ex.getMessage();
+        }
+        java.io.IOException io = io(ex);
+        if (io == null) return null;
+        if (io instanceof java.nio.file.NoSuchFileException nf) return "no such file: " + nf.getFile();
+        if (io instanceof java.nio.file.AccessDeniedException ad) return "permission denied: " + ad.getFile();
+        if (io instanceof java.nio.file.FileSystemException fs && fs.getFile() != null) {
+            String reason = fs.getReason() == null ? fs.getClass().getSimpleName() : fs.getReason();
+            return fs.getFile() + (fs.getOtherFile() == null ? "" : " → " + fs.getOtherFile()) + ": " + reason.toLowerCase(java.util.Locale.ROOT);
+        }
+        String m = io.getMessage();
+        return m == null ? io.toString() : m;
+    }
+
+    private static java.io.IOException io(Exception ex) {
+        Throwable t = ex instanceof java.io.UncheckedIOException u ? u.getCause() : ex;
+        return t instanceof java.io.IOException io ? io : null;
+    }
+
+    /**
+     * A message as it may go to a terminal: control characters (an escape sequence in a file's
+     * metadata, say) are shown as {@code \\uXXXX}, never sent raw.
+     */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> {
+            if (Character.isISOControl(c) && c != '\n' && c != '\t') b.append(String.format("\\u%04x", c));
+            else b.appendCodePoint(c);
+        });
+        return b.toString();
     }
 
     @Override

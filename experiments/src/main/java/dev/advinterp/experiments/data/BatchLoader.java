@@ -7,6 +7,7 @@ import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -21,7 +22,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Batches of a {@link Dataset} for training or evaluation, assembled by background threads
@@ -42,7 +45,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BatchLoader implements BatchSource, AutoCloseable {
     private static final Cleaner ABANDONED = Cleaner.create();
     private static final AtomicInteger LOADERS = new AtomicInteger();
-    private static final long WAIT_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(10);
+    /** How long a batch may go without any of its samples finishing before the reads count as stuck. */
+    public static final long DEFAULT_STUCK_NANOS = TimeUnit.MINUTES.toNanos(2);
+    /** The largest batch the loader assembles, in floats (4 GiB would not fit a Java array; 1 GiB is plenty). */
+    static final long MAX_BATCH_FLOATS = 1L << 28;
 
     private final Dataset data;
     private final int batch;
@@ -54,6 +60,10 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
     private final ThreadPoolExecutor workers;
     private final String threadPrefix;
     private final Set<Feed> open = ConcurrentHashMap.newKeySet();
+    /** The sample each worker is reading now, for the message when reads get stuck. */
+    private final Map<Thread, Integer> reading = new ConcurrentHashMap<>();
+    private final AtomicLong lastProgress = new AtomicLong(System.nanoTime());
+    private volatile long stuckNanos = DEFAULT_STUCK_NANOS;
     private volatile boolean closed;
 
     /**
@@ -70,6 +80,12 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
         }
         if (workers <= 0 || prefetch <= 0) {
             throw new IllegalArgumentException("workers and prefetch must be positive, got " + workers + " and " + prefetch);
+        }
+        long floats = (long) batch * data.channels() * data.height() * data.width();
+        if (data.channels() <= 0 || data.height() <= 0 || data.width() <= 0 || floats > MAX_BATCH_FLOATS) {
+            throw new IllegalArgumentException(data.name() + ": a batch of " + batch + " images of " + data.channels() + "×" + data.height() + "×"
+                    + data.width() + " is " + floats + " values, over the " + MAX_BATCH_FLOATS + " a batch may hold; lower --batch "
+                    + "(or check the image size the dataset declares)");
         }
         this.data = data;
         this.batch = batch;
@@ -102,6 +118,13 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
 
     public Dataset dataset() {
         return data;
+    }
+
+    /** How long a batch may go without any of its samples finishing before {@code next()} reports the reads as stuck. */
+    public BatchLoader stuckAfter(long nanos) {
+        if (nanos <= 0) throw new IllegalArgumentException("the stuck-read limit must be positive");
+        this.stuckNanos = nanos;
+        return this;
     }
 
     @Override
@@ -176,7 +199,18 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
             try {
                 for (int b = 0; b < count && !stopped; b++) {
                     int start = b * batch, n = Math.min(batch, order.length - start);
-                    queue.put(submit(b, start, n));
+                    Future<Batch> f;
+                    try {
+                        f = submit(b, start, n);
+                    } catch (RejectedExecutionException e) {
+                        throw e;
+                    } catch (Throwable e) {
+                        // Any failure here (a batch too large for memory, a bug) reaches the consumer at its next batch, not never.
+                        f = CompletableFuture.failedFuture(new IllegalStateException(data.name() + ": batch " + b + " of epoch " + epoch
+                                + " could not be assembled: " + describe(e), e));
+                    }
+                    queue.put(f);
+                    if (f.isDone() && f.state() == Future.State.FAILED) break;
                 }
             } catch (InterruptedException e) {
                 // stop() interrupts a feeder blocked on a full queue; nothing else to do.
@@ -221,12 +255,16 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
         for (int p = from; p < to && !feed.stopped; p++) {
             int idx = feed.order[p];
             Sample s;
+            reading.put(Thread.currentThread(), idx);
             try {
                 SplittableRandom r = train ? new SplittableRandom(mix(mix(seed, feed.epoch), idx)) : null;
                 s = data.get(idx, r);
                 if (train) s = augmentation.apply(s, r);
-            } catch (RuntimeException e) {
-                throw new IllegalStateException(data.name() + ": sample " + idx + " (epoch " + feed.epoch + ") could not be loaded: " + e.getMessage(), e);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                throw new IllegalStateException(data.name() + ": sample " + idx + " (epoch " + feed.epoch + ") could not be loaded: " + describe(e), e);
+            } finally {
+                reading.remove(Thread.currentThread());
+                lastProgress.set(System.nanoTime());
             }
             if (s.c() != c || s.h() != h || s.w() != w) {
                 throw new IllegalStateException(data.name() + ": sample " + idx + " is " + s.c() + "×" + s.h() + "×" + s.w()
@@ -243,6 +281,7 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
         private final Feed feed;
         private int next;
         private boolean failed;
+        private long waitStart;
 
         EpochIterator(Feed feed) {
             this.feed = feed;
@@ -261,8 +300,9 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
             if (!hasNext()) throw new NoSuchElementException(data.name() + ": epoch " + feed.epoch + " has no batch " + next
                     + (failed ? " (an earlier batch failed)" : " (it has " + feed.count + ")"));
             int b = next++;
+            waitStart = System.nanoTime();
             try {
-                Batch out = take(b).get();
+                Batch out = await(take(b), b);
                 // Workers skip the rest of a batch once the feed stops: only a batch of an open loader is whole.
                 if (closed) throw closedWhileReading();
                 if (next == feed.count) feed.stop();
@@ -285,23 +325,49 @@ public final class BatchLoader implements BatchSource, AutoCloseable {
 
         /** Waits for the next batch's future, in short steps so that close() from another thread is noticed. */
         private Future<Batch> take(int b) throws InterruptedException {
-            long deadline = System.nanoTime() + WAIT_LIMIT_NANOS;
             while (true) {
                 Future<Batch> f = feed.queue.poll(100, TimeUnit.MILLISECONDS);
                 if (f != null) return f;
                 if (closed || feed.stopped) throw closedWhileReading();
-                if (System.nanoTime() - deadline > 0) {
-                    failed = true;
-                    feed.stop();
-                    throw new IllegalStateException(data.name() + ": no batch " + b + " of epoch " + feed.epoch
-                            + " after 10 minutes; the dataset's reads are stuck (a hung network file system?)");
+                checkStuck(b);
+            }
+        }
+
+        /** The batch, once assembled; the wait is bounded: a read that makes no progress for the limit is reported. */
+        private Batch await(Future<Batch> f, int b) throws InterruptedException, ExecutionException {
+            while (true) {
+                try {
+                    return f.get(100, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    if (closed || feed.stopped) throw closedWhileReading();
+                    checkStuck(b);
                 }
             }
+        }
+
+        /** Reports stuck reads: no sample finished since the consumer started waiting, or since the last one did, for the limit. */
+        private void checkStuck(int b) {
+            long idle = System.nanoTime() - Math.max(lastProgress.get(), waitStart);
+            if (idle < stuckNanos) return;
+            failed = true;
+            feed.stop();
+            StringBuilder what = new StringBuilder();
+            for (int idx : reading.values()) what.append(what.isEmpty() ? "" : "; ").append("sample ").append(idx).append(" (").append(data.describe(idx)).append(')');
+            throw new IllegalStateException(data.name() + ": batch " + b + " of epoch " + feed.epoch + ": no sample finished loading in "
+                    + TimeUnit.NANOSECONDS.toSeconds(idle) + " s; the reads are stuck" + (what.isEmpty() ? "" : " reading " + what)
+                    + " (a file that blocks, or a hung network file system)");
         }
 
         private IllegalStateException closedWhileReading() {
             return new IllegalStateException("the loader of " + data.name() + " was closed while epoch " + feed.epoch + " was read");
         }
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof OutOfMemoryError) {
+            return "out of memory (" + e.getMessage() + "): lower --batch, or give the JVM more heap (ADVINTERP_JAVA_OPTS=-Xmx…)";
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
     static long mix(long a, long b) {

@@ -35,6 +35,11 @@ public interface Dataset {
      */
     Sample get(int index, SplittableRandom random);
 
+    /** What sample {@code index} is, for messages (its file, for a dataset of files). */
+    default String describe(int index) {
+        return name() + " sample " + index;
+    }
+
     /** Number of distinct unreadable images met so far (warned about once each). */
     default long skipped() {
         return 0;

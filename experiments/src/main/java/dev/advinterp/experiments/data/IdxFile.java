@@ -22,6 +22,8 @@ import java.util.zip.ZipException;
 record IdxFile(int[] dims, byte[] data) {
 
     private static final int UNSIGNED_BYTE = 0x08;
+    /** The most data an IDX file may declare: a corrupt or hostile header cannot make the reader allocate more. */
+    static final long MAX_BYTES = 256L << 20;
 
     /** Reads {@code file}, which must hold unsigned bytes in {@code dimensions} dimensions. */
     static IdxFile read(Path file, int dimensions) throws IOException {
@@ -42,7 +44,10 @@ record IdxFile(int[] dims, byte[] data) {
                 dims[d] = in.readInt();
                 if (dims[d] < 0) throw new IOException(file + ": IDX size " + d + " is negative (" + dims[d] + "); the header is corrupt");
                 total *= dims[d];
-                if (total > Integer.MAX_VALUE - 16) throw new IOException(file + ": IDX sizes " + Arrays.toString(dims) + " are too large to load");
+                if (total > MAX_BYTES) {
+                    throw new IOException(file + ": IDX sizes " + Arrays.toString(dims) + " declare " + total + " bytes, over the " + MAX_BYTES
+                            + " an IDX file may hold (Fashion-MNIST's largest holds 47 MB); the header is corrupt");
+                }
             }
             byte[] data = in.readNBytes((int) total);
             if (data.length < total) throw truncated(file, dims, total, data.length);

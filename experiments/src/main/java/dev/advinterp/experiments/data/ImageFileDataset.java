@@ -81,6 +81,11 @@ abstract class ImageFileDataset implements Dataset {
         return dir.resolve(files[index]);
     }
 
+    @Override
+    public String describe(int index) {
+        return file(index).toString();
+    }
+
     /** The label of sample {@code index}, without decoding it. */
     public int label(int index) {
         return labels[index];

@@ -1,19 +1,20 @@
 package dev.advinterp.experiments.data;
 
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
+import dev.advinterp.experiments.io.ImageCodec;
+
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * An 8-bit RGB image, its pixels interleaved row by row ({@code pixels[3 * (y * width + x) + c]}).
@@ -47,13 +48,14 @@ public record RgbImage(byte[] pixels, int width, int height) {
      * only warns about missing data (a truncated JPEG decodes to a grey lower part) counts as that.
      */
     public static RgbImage read(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+        byte[] bytes = ImageCodec.readFile(file);
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) throw new IOException(file + ": not an image that ImageIO can read (" + bytes.length + " bytes)");
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                ImageCodec.checkSize(reader);
                 StringBuilder missingData = new StringBuilder();
                 reader.addIIOReadWarningListener((source, warning) -> {
                     String w = warning.toLowerCase(Locale.ROOT);
@@ -66,7 +68,7 @@ public record RgbImage(byte[] pixels, int width, int height) {
                 return of(image);
             } catch (IOException e) {
                 if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) throw e;
-                throw new IOException(file + ": cannot decode (" + e.getMessage() + ")", e);
+                throw new IOException(file + ": cannot decode (" + (e.getMessage() == null ? e : e.getMessage()) + ")", e);
             } catch (RuntimeException e) {
                 // Decoders throw unchecked exceptions on some corrupt streams (array bounds, bad Huffman tables).
                 throw new IOException(file + ": cannot decode (" + e + ")", e);

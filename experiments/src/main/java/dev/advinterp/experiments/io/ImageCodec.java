@@ -9,9 +9,13 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Iterator;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
@@ -26,26 +30,65 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  */
 public final class ImageCodec {
 
+    /** The largest image file read (ImageNet's largest JPEG is about 15 MB). */
+    public static final long MAX_FILE_BYTES = 256L << 20;
+    /**
+     * The most pixels an image may have (2^25, about 5800×5800; ImageNet's largest has about 12
+     * million), checked from its header before decoding: a file of a few bytes can declare any size,
+     * and decoding takes up to {@link #BYTES_PER_PIXEL} bytes a pixel.
+     */
+    public static final long MAX_PIXELS = 1L << 25;
+    /** What decoding an image may allocate per pixel it declares (the decoder's raster and the RGB copy). */
+    public static final long BYTES_PER_PIXEL = 16;
+
     /** Looking a writer up costs as much as encoding a small mask, so each thread keeps one. */
     private static final ThreadLocal<ImageWriter> PNG_WRITER = ThreadLocal.withInitial(() -> ImageIO.getImageWritersByFormatName("png").next());
 
     private ImageCodec() {
     }
 
+    /**
+     * The bytes of an image file: only a regular file (a FIFO or a device such as /dev/zero would
+     * block or never end) of at most {@link #MAX_FILE_BYTES}.
+     */
+    public static byte[] readFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
+            throw new IOException(file + ": not a regular file (a folder, pipe or device), so it is not read");
+        }
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) throw new IOException(file + ": " + size + " bytes, over the " + MAX_FILE_BYTES + " an image file may have");
+        return Files.readAllBytes(file);
+    }
+
+    /** Fails, before anything is decoded, when the image's header declares more than {@link #MAX_PIXELS} pixels. */
+    public static void checkSize(ImageReader reader) throws IOException {
+        long w = reader.getWidth(0), h = reader.getHeight(0);
+        if (w <= 0 || h <= 0 || w * h > MAX_PIXELS) {
+            throw new IOException("the image declares " + w + "×" + h + " pixels, beyond the " + MAX_PIXELS + " an image may have");
+        }
+    }
+
     /** Decodes PNG/JPEG/whatever ImageIO knows; throws IOException with a reason when it cannot. */
     public static BufferedImage decode(byte[] bytes) throws IOException {
-        ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
-        try {
-            // ImageIO.read closes the stream itself, except when no reader recognises the data.
-            BufferedImage img = ImageIO.read(in);
-            if (img == null) {
-                in.close();
-                throw new IOException("not an image format this Java can read");
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) throw new IOException("not an image format this Java can read");
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                checkSize(reader);
+                return reader.read(0);
+            } finally {
+                reader.dispose();
             }
-            return img;
         } catch (RuntimeException e) {
             // Some readers fail on truncated data with unchecked exceptions; it is still just a bad file.
             throw new IOException(e.toString(), e);
+        } catch (IOException e) {
+            // An EOFException has no message: say what it means.
+            if (e.getMessage() == null) throw new IOException("the image data end early (" + e + ")", e);
+            throw e;
         }
     }
 

@@ -94,7 +94,7 @@ public final class DissectionRun {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("layer", layerOf(model));
             m.put("adversarial", adversarial);
-            if (!adversarial.equals("none")) m.put("eps", (double) eps);
+            if (!adversarial.equals("none")) m.put("eps", eps);
             m.put("iou", iou);
             m.put("quantile", quantile);
             return m;

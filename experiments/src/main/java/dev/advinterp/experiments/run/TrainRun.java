@@ -77,11 +77,11 @@ public final class TrainRun {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("arch", arch.id());
             m.put("layout", layout == null ? "default" : layout.id());
-            m.put("width", (double) width);
+            m.put("width", width);
             m.put("batch", batch);
-            m.put("lr", (double) lr);
-            m.put("momentum", (double) momentum);
-            m.put("weight_decay", (double) weightDecay);
+            m.put("lr", lr);
+            m.put("momentum", momentum);
+            m.put("weight_decay", weightDecay);
             m.put("nesterov", nesterov);
             m.put("schedule", schedule);
             m.put("seed", seed);
@@ -90,9 +90,9 @@ public final class TrainRun {
                 m.put("objective", "cross-entropy");
             } else {
                 m.put("objective", "consistent");
-                m.put("alpha", (double) adversarial.alpha());
-                m.put("beta", (double) adversarial.beta());
-                m.put("eps", (double) adversarial.epsPixels());
+                m.put("alpha", adversarial.alpha());
+                m.put("beta", adversarial.beta());
+                m.put("eps", adversarial.epsPixels());
                 m.put("layer", adversarial.layer() == null ? "last conv" : adversarial.layer());
                 m.put("unrelaxed", adversarial.unrelaxed());
                 if (adversarial.unrelaxed()) m.put("inner_steps", adversarial.innerSteps());
@@ -131,7 +131,7 @@ public final class TrainRun {
             for (EpochStats e : history) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("epoch", e.epoch());
-                m.put("lr", (double) e.lr());
+                m.put("lr", e.lr());
                 m.put("train_loss", e.trainLoss());
                 m.put("train_accuracy", e.trainAccuracy());
                 m.put("val_loss", e.valLoss());

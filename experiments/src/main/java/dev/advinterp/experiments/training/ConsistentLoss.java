@@ -30,8 +30,10 @@ public final class ConsistentLoss implements Objective {
     public record Options(float alpha, float beta, float epsPixels, String layer, boolean unrelaxed, int innerSteps) {
         public Options {
             if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("consistent loss: α must be in [0, 1], got " + alpha);
-            if (!(beta >= 0)) throw new IllegalArgumentException("consistent loss: β must be >= 0, got " + beta);
-            if (!(epsPixels > 0)) throw new IllegalArgumentException("consistent loss: ε must be > 0, got " + epsPixels);
+            if (!(beta >= 0) || !Float.isFinite(beta)) throw new IllegalArgumentException("consistent loss: --beta must be a finite number >= 0, got " + beta);
+            if (!(epsPixels > 0) || !Float.isFinite(epsPixels)) {
+                throw new IllegalArgumentException("consistent loss: --eps must be a finite number > 0 (pixel units), got " + epsPixels);
+            }
             if (unrelaxed && innerSteps <= 0) throw new IllegalArgumentException("consistent loss: the unrelaxed form needs inner steps > 0");
         }
 

@@ -361,4 +361,64 @@ class BatchLoaderTest {
             assertArrayEquals(expected, e);
         }
     }
+
+    // ---- failures reach the consumer at once; a stuck read is reported in bounded time ----
+
+    @Test
+    void imagesTooLargeForABatchAreRefusedWhenTheLoaderIsMade() {
+        // index.csv with ih, iw = 100000 once made the feeder fail with NegativeArraySizeException, and the consumer wait 10 minutes
+        var e = assertThrows(IllegalArgumentException.class, () -> new BatchLoader(new Numbered(4, 3, 100_000, 100_000, i -> false, 0),
+                2, false, false, 0, null, false, 1, 1));
+        assertTrue(e.getMessage().contains("3×100000×100000") && e.getMessage().contains("lower --batch"), e.getMessage());
+    }
+
+    @Test
+    void anOutOfMemoryErrorInAWorkerReachesTheConsumerAtOnceNamingTheSample() {
+        Dataset d = new Numbered(8) {
+            @Override
+            public Sample get(int index, SplittableRandom random) {
+                if (index == 5) throw new OutOfMemoryError("Java heap space");
+                return super.get(index, random);
+            }
+        };
+        long t0 = System.nanoTime();
+        try (BatchLoader l = new BatchLoader(d, 4, false, false, 0, null, false, 2, 2)) {
+            Iterator<Batch> it = l.epoch(0);
+            it.next();
+            var e = assertThrows(IllegalStateException.class, it::next);
+            assertTrue(e.getMessage().contains("sample 5") && e.getMessage().contains("out of memory"), e.getMessage());
+        }
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "reported at once, not after a timeout");
+    }
+
+    @Test
+    void aReadThatBlocksIsReportedWithinTheLimitNamingWhatWasBeingRead() {
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        Dataset d = new Numbered(6) {
+            @Override
+            public Sample get(int index, SplittableRandom random) {
+                if (index == 2) {
+                    try {
+                        never.await(); // a read from a pipe nobody writes to
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return super.get(index, random);
+            }
+
+            @Override
+            public String describe(int index) {
+                return "/data/fifo-" + index;
+            }
+        };
+        long t0 = System.nanoTime();
+        try (BatchLoader l = new BatchLoader(d, 3, false, false, 0, null, false, 2, 2).stuckAfter(TimeUnit.MILLISECONDS.toNanos(800))) {
+            var e = assertThrows(IllegalStateException.class, () -> read(l, 0));
+            assertTrue(e.getMessage().contains("stuck") && e.getMessage().contains("/data/fifo-2"), e.getMessage());
+        } finally {
+            never.countDown();
+        }
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(30), "bounded");
+    }
 }

@@ -133,4 +133,60 @@ class RgbImageTest {
         assertThrows(IllegalArgumentException.class, () -> new RgbImage(new byte[11], 2, 2));
         assertThrows(IllegalArgumentException.class, () -> new RgbImage(new byte[0], 0, 5));
     }
+
+    /** A PNG whose header claims {@code w}×{@code h} pixels, with a single tiny compressed row after it: 74 bytes or so. */
+    static byte[] pngClaiming(int w, int h) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10});
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+        chunk(out, "IHDR", ihdr.array());
+        java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream();
+        try (var d = new java.util.zip.DeflaterOutputStream(z)) {
+            d.write(new byte[16]);
+        }
+        chunk(out, "IDAT", z.toByteArray());
+        chunk(out, "IEND", new byte[0]);
+        return out.toByteArray();
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        crc.update(data);
+        out.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        out.write(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.write(data);
+        out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    @Test
+    void aTinyFileClaimingAHugeImageIsRefusedBeforeDecoding(@TempDir Path dir) throws IOException {
+        Path f = Files.write(dir.resolve("huge.png"), pngClaiming(26_000, 26_000));
+        assertTrue(Files.size(f) < 100, Files.size(f) + " bytes");
+        long before = allocated();
+        IOException e = assertThrows(IOException.class, () -> RgbImage.read(f));
+        assertTrue(e.getMessage().contains("26000×26000") && e.getMessage().contains(f.toString()), e.getMessage());
+        assertTrue(allocated() - before < 64L << 20, "refused from the header: " + (allocated() - before) + " bytes allocated");
+        e = assertThrows(IOException.class, () -> dev.advinterp.experiments.io.ImageCodec.decode(Files.readAllBytes(f)));
+        assertTrue(e.getMessage().contains("26000×26000"), e.getMessage());
+    }
+
+    @Test
+    void onlyRegularFilesAreRead(@TempDir Path dir) throws Exception {
+        Path devZero = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(devZero), "no /dev/zero here");
+        IOException e = assertThrows(IOException.class, () -> RgbImage.read(devZero));
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        Path fifo = dir.resolve("pipe.jpg");
+        Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0, "mkfifo failed");
+        e = assertThrows(IOException.class, () -> RgbImage.read(fifo), "a FIFO nobody writes to must not block the read");
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        e = assertThrows(IOException.class, () -> RgbImage.read(dir));
+        assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+    }
+
+    private static long allocated() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
 }

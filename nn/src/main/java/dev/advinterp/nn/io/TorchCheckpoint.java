@@ -43,6 +43,9 @@ public final class TorchCheckpoint {
             zip = new ZipFile(file.toFile());
         } catch (ZipException e) {
             throw notAZip(file, e);
+        } catch (IOException e) {
+            // EOFException and the like: a file too short or too damaged for the zip reader to find its directory.
+            throw notAZip(file, new ZipException(e.toString()));
         }
         try (zip) {
             String prefix = archivePrefix(file, zip);
@@ -64,6 +67,9 @@ public final class TorchCheckpoint {
                 if (v instanceof Unpickler.TensorRef t) users.merge(t.storage().key(), 1, Integer::sum);
             }
             LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+            // Expanded views (stride 0) turn a few stored bytes into many: the tensors built may take at most
+            // the bytes the file stores plus EXPANSION_ALLOWANCE, so a tiny file cannot ask for gigabytes.
+            long budget = Math.addExact(Files.size(file), EXPANSION_ALLOWANCE), built = 0;
             Map<String, byte[]> storages = new HashMap<>();
             Map<String, Unpickler.StorageRef> declared = new HashMap<>();
             for (Map.Entry<Object, Object> e : stateDict.items.entrySet()) {
@@ -89,6 +95,12 @@ public final class TorchCheckpoint {
                 }
                 boolean lastUser = users.merge(key, -1, Integer::sum) == 0;
                 if (lastUser) storages.remove(key);
+                built = Math.addExact(built, Math.multiplyExact(numel(file, name, t), t.storage().dtype().bytes()));
+                if (built > budget) {
+                    throw new CheckpointFormatException(file, "tensor '" + name + "' brings the state dict to " + built + " bytes from a file of "
+                            + Files.size(file) + "; expanded (stride-0) tensors may add at most " + EXPANSION_ALLOWANCE
+                            + " bytes to what the file stores: the file is corrupt or hostile");
+                }
                 out.put(name, gather(file, name, t, storage, bigEndian, lastUser));
             }
             return out;
@@ -196,8 +208,25 @@ public final class TorchCheckpoint {
                         + " bytes: the archive is truncated or corrupt");
             }
             return data;
-        } catch (ZipException x) {
-            throw new CheckpointFormatException(file, "entry " + e.getName() + " cannot be read (" + x.getMessage() + "): the archive is corrupt", x);
+        } catch (CheckpointFormatException x) {
+            throw x;
+        } catch (IOException x) {
+            // ZipException, EOFException (a local header past the end of the file), …: all a damaged archive.
+            throw new CheckpointFormatException(file, "entry " + e.getName() + " cannot be read (" + x + "): the archive is corrupt", x);
+        }
+    }
+
+    /** How many bytes the tensors built may exceed the file's size by (expanded views). */
+    public static final long EXPANSION_ALLOWANCE = 256L << 20;
+
+    /** The element count of a tensor, refused if it cannot be addressed. */
+    private static long numel(Path file, String name, Unpickler.TensorRef t) throws CheckpointFormatException {
+        long n = 1;
+        try {
+            for (long d : t.size()) n = Math.multiplyExact(n, d);
+            return n;
+        } catch (ArithmeticException x) {
+            throw new CheckpointFormatException(file, "tensor '" + name + "' has size " + Arrays.toString(t.size()) + ", too large to address");
         }
     }
 

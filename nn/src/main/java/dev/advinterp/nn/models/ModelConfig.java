@@ -113,18 +113,59 @@ public record ModelConfig(Architecture arch, int inChannels, int inputSize, int 
 
     /** Reads {@link #toMetadata()}; a missing or malformed entry is a clear error naming it. */
     public static ModelConfig fromMetadata(java.util.Map<String, String> m, String source) {
+        String arch = require(m, "arch", source);
+        int size = integer(m, "input_size", source), channels = integer(m, "in_channels", source), classes = integer(m, "classes", source);
+        float[] mean = floats(m, "mean", source), std = floats(m, "std", source);
+        long seed = m.containsKey("seed") ? number(m, "seed", source) : 0;
+        float width = m.containsKey("width") ? (float) decimal(m, "width", source) : 1f;
         try {
-            int size = Integer.parseInt(require(m, "input_size", source));
-            return new ModelConfig(Architecture.parse(require(m, "arch", source)), Integer.parseInt(require(m, "in_channels", source)),
-                    size, Integer.parseInt(require(m, "classes", source)),
-                    split(require(m, "mean", source)), split(require(m, "std", source)), Long.parseLong(m.getOrDefault("seed", "0")),
-                    m.containsKey("layout") ? Layout.parse(m.get("layout")) : Layout.forSize(size),
-                    Float.parseFloat(m.getOrDefault("width", "1")));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(source + ": malformed model configuration in the metadata (" + e.getMessage() + ")");
+            return new ModelConfig(Architecture.parse(arch), channels, size, classes, mean, std, seed,
+                    m.containsKey("layout") ? Layout.parse(m.get("layout")) : Layout.forSize(size), width);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
+    }
+
+    private static int integer(java.util.Map<String, String> m, String key, String source) {
+        long v = number(m, key, source);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw malformed(source, key, m.get(key), "a whole number in int range");
+        return (int) v;
+    }
+
+    private static long number(java.util.Map<String, String> m, String key, String source) {
+        String v = require(m, key, source);
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw malformed(source, key, v, "a whole number");
+        }
+    }
+
+    private static double decimal(java.util.Map<String, String> m, String key, String source) {
+        String v = require(m, key, source);
+        try {
+            double d = Double.parseDouble(v.trim());
+            if (!Double.isFinite(d)) throw new NumberFormatException();
+            return d;
+        } catch (NumberFormatException e) {
+            throw malformed(source, key, v, "a finite number");
+        }
+    }
+
+    private static float[] floats(java.util.Map<String, String> m, String key, String source) {
+        String v = require(m, key, source);
+        try {
+            float[] f = split(v);
+            for (float x : f) if (!Float.isFinite(x)) throw new NumberFormatException();
+            return f;
+        } catch (NumberFormatException e) {
+            throw malformed(source, key, v, "comma-separated finite numbers");
+        }
+    }
+
+    private static IllegalArgumentException malformed(String source, String key, String value, String expected) {
+        String shown = value.length() > 40 ? value.substring(0, 40) + "…" : value;
+        return new IllegalArgumentException(source + ": the model configuration's '" + key + "' is '" + shown + "', not " + expected);
     }
 
     private static String require(java.util.Map<String, String> m, String key, String source) {

@@ -2,6 +2,7 @@ package dev.advinterp.nn.models;
 
 import dev.advinterp.nn.io.HostTensor;
 import dev.advinterp.nn.io.SafeTensors;
+import dev.advinterp.nn.io.SafeTensorsHeader;
 import dev.advinterp.nn.io.TorchCheckpoint;
 
 import java.io.IOException;
@@ -79,6 +80,10 @@ public final class ModelFiles {
      * {@code bare} says.
      */
     public static ImageModel load(Path file, Bare bare) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            if (!java.nio.file.Files.exists(file)) throw new java.nio.file.NoSuchFileException(file.toString());
+            throw new IllegalArgumentException(file + " is not a weight file (a folder or device); give the model.safetensors in it");
+        }
         if (isPyTorchFile(file)) {
             if (bare == null) {
                 throw new IllegalArgumentException(file + " is a PyTorch state dict, which does not say which model it holds; give --arch "
@@ -87,27 +92,30 @@ public final class ModelFiles {
             LinkedHashMap<String, HostTensor> state = TorchCheckpoint.read(file);
             return build(bare.config(state, file.toString()), state, file);
         }
-        Map<String, String> meta = SafeTensors.readHeader(file).metadata();
+        SafeTensorsHeader header = SafeTensors.readHeader(file);
+        Map<String, String> meta = header.metadata();
         boolean checkpoint = "advinterp-training-checkpoint-1".equals(meta.get("format"));
         boolean configured = checkpoint || meta.containsKey("arch");
         if (!configured && bare == null) {
             throw new IllegalArgumentException(file + " does not say which model it holds (no 'arch' in its metadata): if it is a torchvision "
                     + "state dict, give --arch (and --classes, --input-size where they differ from torchvision's)");
         }
-        LinkedHashMap<String, HostTensor> state = SafeTensors.read(file), weights = new LinkedHashMap<>();
-        state.forEach((k, v) -> {
-            if (!checkpoint) weights.put(k, v);
-            else if (k.startsWith("model.")) weights.put(k.substring("model.".length()), v);
-        });
-        ModelConfig config;
+        ModelConfig config = null;
         if (configured) {
             config = checkpoint ? configOfCheckpoint(meta, file) : ModelConfig.fromMetadata(meta, file.toString());
             if (bare != null && bare.arch() != config.arch()) {
                 throw new IllegalArgumentException(file + " holds a " + config.arch().id() + ", not the " + bare.arch().id() + " --arch names");
             }
-        } else {
-            config = bare.config(weights, file.toString());
+            // Before anything is allocated: the configuration must be that of the weights the file holds,
+            // so that a few bytes of metadata cannot make the program build a model of gigabytes.
+            checkShapes(config, header, checkpoint ? "model." : "", file);
         }
+        LinkedHashMap<String, HostTensor> state = SafeTensors.read(file), weights = new LinkedHashMap<>();
+        state.forEach((k, v) -> {
+            if (!checkpoint) weights.put(k, v);
+            else if (k.startsWith("model.")) weights.put(k.substring("model.".length()), v);
+        });
+        if (config == null) config = bare.config(weights, file.toString());
         return build(config, weights, file);
     }
 
@@ -122,7 +130,49 @@ public final class ModelFiles {
         }
     }
 
+    /**
+     * The first convolution and the classifier of each architecture, whose shapes pin the
+     * configuration down, and the file must hold at least as many values as the model has parameters.
+     */
+    private static void checkShapes(ModelConfig c, SafeTensorsHeader header, String prefix, Path file) {
+        long held = 0;
+        for (var e : header.tensors().entrySet()) {
+            if (e.getKey().startsWith(prefix) && e.getValue().dtype().isFloatingPoint()) held += e.getValue().byteSize() / e.getValue().dtype().bytes();
+        }
+        long needed = Models.parameterCount(c);
+        if (held < needed) {
+            throw new IllegalArgumentException(file + ": its metadata describes a " + c + " of " + needed + " parameters, but it holds only " + held
+                    + " values; the metadata and the weights disagree (a damaged or hand-edited file)");
+        }
+        String stem = c.arch() == Architecture.RESNET18 ? "conv1.weight" : "features.0.weight";
+        String head = c.arch() == Architecture.RESNET18 ? "fc.weight" : "classifier.6.weight";
+        for (String key : new String[]{stem, head}) {
+            SafeTensorsHeader.Entry e = header.tensors().get(prefix + key);
+            if (e == null) {
+                throw new IllegalArgumentException(file + ": its metadata describes a " + c + " but it holds no " + prefix + key
+                        + " (the weights of another model, or a damaged file)");
+            }
+            long[] s = e.shape();
+            boolean ok = key.equals(stem) ? s.length == 4 && s[0] == c.scaled(64) && s[1] == c.inChannels()
+                    : s.length == 2 && s[0] == c.classes();
+            if (!ok) {
+                throw new IllegalArgumentException(file + ": its metadata describes a " + c + " but " + prefix + key + " is "
+                        + java.util.Arrays.toString(s) + "; the metadata and the weights disagree (a damaged or hand-edited file)");
+            }
+        }
+    }
+
     private static ImageModel build(ModelConfig config, Map<String, HostTensor> weights, Path file) {
+        for (Map.Entry<String, HostTensor> e : weights.entrySet()) {
+            if (!e.getValue().dtype().isFloatingPoint()) continue;
+            float[] v = e.getValue().toFloats();
+            for (float x : v) {
+                if (!Float.isFinite(x)) {
+                    throw new IllegalArgumentException(file + ": tensor " + e.getKey() + " holds " + x + " values; the weights are damaged, "
+                            + "or the training that wrote them diverged");
+                }
+            }
+        }
         ImageModel m;
         try {
             m = Models.create(config);

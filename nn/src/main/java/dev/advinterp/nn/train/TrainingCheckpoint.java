@@ -22,6 +22,21 @@ public record TrainingCheckpoint(int nextEpoch, long step, long seed, String con
 
     private static final String MODEL = "model.", OPTIMIZER = "optimizer.";
 
+    private static long field(Map<String, String> meta, String key, Path file) {
+        String v = meta.get(key);
+        if (v == null) throw new IllegalArgumentException(file + ": the checkpoint metadata has no '" + key + "'; the checkpoint is damaged");
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(file + ": the checkpoint metadata's '" + key + "' is '" + clip(v) + "', not a whole number; "
+                    + "the checkpoint is damaged");
+        }
+    }
+
+    private static String clip(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    }
+
     public static void save(Path file, ImageModel model, Sgd sgd, TrainingCheckpoint state) throws IOException {
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
         model.stateDict().forEach((k, v) -> tensors.put(MODEL + k, v));
@@ -59,17 +74,22 @@ public record TrainingCheckpoint(int nextEpoch, long step, long seed, String con
             if (k.startsWith(MODEL)) m.put(k.substring(MODEL.length()), v);
             else if (k.startsWith(OPTIMIZER)) o.put(k.substring(OPTIMIZER.length()), v);
         });
+        // The run state is checked before the model and optimiser are touched.
+        List<EpochStats> history = new ArrayList<>();
+        String[] lines = meta.getOrDefault("history", "").split(";");
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].isBlank()) continue;
+            try {
+                history.add(EpochStats.parseCsv(lines[i]));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(file + ": the metrics of epoch " + (i + 1) + " in the checkpoint metadata ('history') are not "
+                        + "seven numbers: '" + clip(lines[i]) + "'; the checkpoint is damaged");
+            }
+        }
+        TrainingCheckpoint state = new TrainingCheckpoint((int) field(meta, "next_epoch", file), field(meta, "step", file), field(meta, "seed", file),
+                config, history);
         model.loadStateDict(m, true);
         sgd.loadState(o);
-        List<EpochStats> history = new ArrayList<>();
-        for (String line : meta.getOrDefault("history", "").split(";")) {
-            if (!line.isBlank()) history.add(EpochStats.parseCsv(line));
-        }
-        try {
-            return new TrainingCheckpoint(Integer.parseInt(meta.get("next_epoch")), Long.parseLong(meta.get("step")),
-                    Long.parseLong(meta.get("seed")), config, history);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + ": bad run state in the checkpoint metadata (" + e.getMessage() + ")");
-        }
+        return state;
     }
 }

@@ -85,4 +85,27 @@ class TorchCheckpointStridesTest {
             }
         }
     }
+
+    /** A file of a few hundred bytes once materialised gigabytes of stride-0 views (and ended in an OutOfMemoryError). */
+    @org.junit.jupiter.api.Test
+    void expandedViewsMayNotTurnATinyFileIntoGigabytes() throws IOException {
+        long n = 1L << 28; // one float, viewed 2^28 times: a 1 GiB tensor
+        Path f = Fixtures.oneStorageCheckpoint(PickleBytes.oneTensor("t", "FloatStorage", "0", 1, 0, new long[]{n}, new long[]{0}),
+                Fixtures.floats(1, ByteOrder.LITTLE_ENDIAN), null);
+        try {
+            assertTrue(Files.size(f) < 4096, Files.size(f) + " bytes");
+            var e = assertThrows(CheckpointFormatException.class, () -> TorchCheckpoint.read(f));
+            assertTrue(e.getMessage().contains("expanded (stride-0) tensors may add at most") && e.getMessage().contains(f.toString()), e.getMessage());
+        } finally {
+            Files.delete(f);
+        }
+        // within the allowance, an expanded view is still read (as torchvision's fixture of expanded weights is)
+        Path g = Fixtures.oneStorageCheckpoint(PickleBytes.oneTensor("t", "FloatStorage", "0", 1, 0, new long[]{1000}, new long[]{0}),
+                Fixtures.floats(1, ByteOrder.LITTLE_ENDIAN), null);
+        try {
+            org.junit.jupiter.api.Assertions.assertEquals(1000, TorchCheckpoint.read(g).get("t").numel());
+        } finally {
+            Files.delete(g);
+        }
+    }
 }

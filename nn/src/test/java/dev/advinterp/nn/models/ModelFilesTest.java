@@ -95,4 +95,81 @@ class ModelFilesTest {
         e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.small(Architecture.RESNET18, 3, 32, 2_000_000, 1));
         assertTrue(e.getMessage().contains("beyond the supported limits"), e.getMessage());
     }
+
+    /** A 184-byte file whose metadata said classes=1000000 once built a 4.2 GB model before saying it did not fit. */
+    @Test
+    void metadataThatDisagreesWithTheWeightsIsRefusedBeforeAnythingIsBuilt(@TempDir Path dir) throws Exception {
+        ModelConfig c = ModelConfig.small(Architecture.RESNET18, 3, 32, 10, 1).withWidth(0.125f);
+        Path f = dir.resolve("m.safetensors");
+        try (ImageModel m = Models.create(c)) {
+            ModelFiles.save(f, m);
+        }
+        LinkedHashMap<String, HostTensor> tiny = new LinkedHashMap<>();
+        tiny.put("fc.weight", HostTensor.ofFloats(new float[8], 2, 4));
+        Map<String, String> meta = new LinkedHashMap<>(c.toMetadata());
+        meta.put("classes", "50000"); // within the limits: the shapes of the weights must catch it
+        Path hostile = dir.resolve("hostile.safetensors");
+        SafeTensors.write(hostile, tiny, meta);
+        long before = allocated();
+        var e = assertThrows(IllegalArgumentException.class, () -> ModelFiles.load(hostile));
+        assertTrue(e.getMessage().contains(hostile.toString()) && e.getMessage().contains("but it holds only 8 values"), e.getMessage());
+        assertTrue(allocated() - before < 64L << 20, (allocated() - before) + " bytes allocated");
+        meta.put("classes", "1000000");
+        SafeTensors.write(hostile, tiny, meta);
+        e = assertThrows(IllegalArgumentException.class, () -> ModelFiles.load(hostile));
+        assertTrue(e.getMessage().contains(hostile.toString()) && e.getMessage().contains("beyond the supported limits"), e.getMessage());
+        meta.put("classes", "garbage");
+        SafeTensors.write(hostile, tiny, meta);
+        e = assertThrows(IllegalArgumentException.class, () -> ModelFiles.load(hostile));
+        assertTrue(e.getMessage().contains("'classes' is 'garbage', not a whole number"), e.getMessage());
+        // the real weights with one class too many in the metadata: the classifier's shape says otherwise
+        LinkedHashMap<String, HostTensor> real = SafeTensors.read(f);
+        meta = new LinkedHashMap<>(c.toMetadata());
+        meta.put("classes", "11");
+        SafeTensors.write(hostile, real, meta);
+        e = assertThrows(IllegalArgumentException.class, () -> ModelFiles.load(hostile));
+        assertTrue(e.getMessage().contains("fc.weight is [10, 64]"), e.getMessage());
+    }
+
+    @Test
+    void weightsHoldingNaNAreNamedWhenLoaded(@TempDir Path dir) throws Exception {
+        ModelConfig c = ModelConfig.small(Architecture.RESNET18, 3, 32, 10, 1).withWidth(0.125f);
+        Path f = dir.resolve("m.safetensors");
+        try (ImageModel m = Models.create(c)) {
+            LinkedHashMap<String, HostTensor> sd = m.stateDict();
+            float[] w = sd.get("layer2.0.conv1.weight").toFloats();
+            w[3] = Float.NaN;
+            sd.put("layer2.0.conv1.weight", HostTensor.ofFloats(w, sd.get("layer2.0.conv1.weight").shape()));
+            Map<String, String> meta = new LinkedHashMap<>(c.toMetadata());
+            SafeTensors.write(f, sd, meta);
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> ModelFiles.load(f));
+        assertTrue(e.getMessage().contains("layer2.0.conv1.weight holds NaN"), e.getMessage());
+    }
+
+    private static long allocated() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    @Test
+    void theParameterCountFromTheConfigurationIsThatOfTheBuiltModel() {
+        for (Architecture a : Architecture.values()) {
+            for (int size : new int[]{32, 64, 96}) {
+                for (Layout l : Layout.values()) {
+                    for (float w : new float[]{0.125f, 0.25f}) {
+                        ModelConfig c = ModelConfig.small(a, 3, size, 7, 1).withLayout(l).withWidth(w);
+                        ImageModel m;
+                        try {
+                            m = Models.create(c);
+                        } catch (IllegalArgumentException e) {
+                            continue; // a layout its layers cannot take at this size
+                        }
+                        try (m) {
+                            assertEquals(m.parameterCount(), Models.parameterCount(c), c.toString());
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -159,9 +159,8 @@ public final class BrodenDataset {
     private List<BrodenEntry> readEntries(Csv.Table t) {
         List<BrodenEntry> out = new ArrayList<>(t.rows().size());
         for (Csv.Row r : t.rows()) {
-            String image = r.get("image").strip();
-            if (image.isEmpty()) throw r.error("the image path is empty");
-            int ih = positive(r, "ih"), iw = positive(r, "iw"), sh = positive(r, "sh"), sw = positive(r, "sw");
+            String image = confined(r, r.get("image").strip());
+            int ih = side(r, "ih"), iw = side(r, "iw"), sh = side(r, "sh"), sw = side(r, "sw");
             Map<String, List<String>> masks = new HashMap<>();
             Map<String, List<Integer>> whole = new HashMap<>();
             for (String cat : indexCategories) {
@@ -180,7 +179,7 @@ public final class BrodenDataset {
                         if (!labels.containsKey(number)) throw r.error(cat + " label " + number + " is not in label.csv");
                         w.add(number);
                     } else {
-                        m.add(item);
+                        m.add(confined(r, item));
                     }
                 }
                 masks.put(cat, m);
@@ -191,10 +190,29 @@ public final class BrodenDataset {
         return List.copyOf(out);
     }
 
-    private static int positive(Csv.Row r, String column) {
+    /** The largest image or mask side read (8192, as {@link ImageCodec#MAX_PIXELS} allows). */
+    public static final int MAX_SIDE = 8192;
+
+    private static int side(Csv.Row r, String column) {
         int v = r.integer(column);
         if (v <= 0) throw r.error(column + " " + v + " is not a positive size");
+        if (v > MAX_SIDE) throw r.error(column + " " + v + " is over the largest supported side, " + MAX_SIDE);
         return v;
+    }
+
+    /** A path of index.csv, which must name a file inside images/: neither absolute nor climbing out with "..". */
+    private String confined(Csv.Row r, String path) {
+        if (path.isEmpty()) throw r.error("the image path is empty");
+        Path p;
+        try {
+            p = Path.of(path);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw r.error("'" + path + "' is not a valid path");
+        }
+        if (p.isAbsolute() || !images.resolve(p).normalize().startsWith(images.normalize())) {
+            throw r.error("the path '" + path + "' leaves the images/ folder; every image and mask must lie inside it");
+        }
+        return path;
     }
 
     private List<WordNetClass> readClasses() {
@@ -384,7 +402,7 @@ public final class BrodenDataset {
         Path file = images.resolve(relative);
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = ImageCodec.readFile(file);
         } catch (NoSuchFileException x) {
             skip(e, relative, "no such file");
             return null;

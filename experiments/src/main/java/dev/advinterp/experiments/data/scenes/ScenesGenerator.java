@@ -217,6 +217,26 @@ public final class ScenesGenerator {
             throw new IllegalArgumentException(target + " holds files but no index.csv: --force replaces only a Broden dataset folder, "
                     + "never other files; choose another --out");
         }
+        List<String> foreign = foreignFiles(target);
+        if (!foreign.isEmpty()) {
+            throw new IllegalArgumentException(target + " holds files this generator does not write (" + String.join(", ", foreign)
+                    + (foreign.size() == 5 ? ", …" : "") + "): --force replaces only a generated dataset, never other files; move them or choose another --out");
+        }
+    }
+
+    /** The names (relative to {@code target}, at most 5) of the files in it that a generated dataset does not have. */
+    private static List<String> foreignFiles(Path target) {
+        java.util.regex.Pattern ours = java.util.regex.Pattern.compile(
+                "(index|category|label|classes|image_class)\\.csv|c_[a-z]+\\.csv|images|images/" + IMAGE_FOLDER + "|images/" + IMAGE_FOLDER
+                        + "/\\d{8}(_[a-z]+)?\\.png");
+        try (Stream<Path> all = Files.walk(target)) {
+            return all.filter(p -> !p.equals(target))
+                    .map(p -> target.relativize(p).toString().replace('\\', '/'))
+                    .filter(name -> !ours.matcher(name).matches())
+                    .sorted().limit(5).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(target + ": cannot be listed (" + e.getMessage() + ")", e);
+        }
     }
 
     private static boolean isEmpty(Path dir) {

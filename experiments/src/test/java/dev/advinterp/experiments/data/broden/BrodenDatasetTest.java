@@ -324,4 +324,22 @@ class BrodenDatasetTest {
         Files.delete(dir.resolve("classes.csv"));
         assertError("classes.csv is missing; image classes need both");
     }
+
+    @Test
+    void pathsThatLeaveTheImagesFolderAreRefusedWithTheLine() throws IOException {
+        BrodenFixture.write(dir);
+        BrodenFixture.text(dir, "index.csv", "image,split,ih,iw,sh,sw,scene\na.png,train,4,6,2,3,7\n../../../etc/passwd,val,4,6,2,3,\n");
+        assertError("index.csv line 3: the path '../../../etc/passwd' leaves the images/ folder");
+        BrodenFixture.text(dir, "index.csv", "image,split,ih,iw,sh,sw,color\n/etc/passwd,val,4,6,2,3,\n");
+        assertError("index.csv line 2: the path '/etc/passwd' leaves the images/ folder");
+        BrodenFixture.text(dir, "index.csv", "image,split,ih,iw,sh,sw,color\na.png,val,4,6,2,3,sub/../../x.png\n");
+        assertError("index.csv line 2: the path 'sub/../../x.png' leaves the images/ folder");
+    }
+
+    @Test
+    void aSizeBeyondTheLargestSupportedIsRefusedWithTheLine() throws IOException {
+        BrodenFixture.write(dir);
+        BrodenFixture.text(dir, "index.csv", "image,split,ih,iw,sh,sw,scene\na.png,train,100000,100000,2,3,7\n");
+        assertError("index.csv line 2: ih 100000 is over the largest supported side, 8192");
+    }
 }

@@ -61,6 +61,22 @@ class DataScenesCommandTest {
         assertEquals(13, Files.readAllLines(out.resolve("index.csv")).size());
     }
 
+    /** --force once deleted everything in the folder, notes and results of other runs included. */
+    @Test
+    void forceRefusesAFolderHoldingFilesTheGeneratorDoesNotWrite() throws IOException {
+        Path out = dir.resolve("scenes");
+        assertEquals(0, run("data", "scenes", "--out", out.toString(), "--images", "10", "--size", "32").code());
+        Files.createDirectories(out.resolve("runs"));
+        Files.writeString(out.resolve("runs/notes.txt"), "mine");
+        Files.writeString(out.resolve("my_results.csv"), "also mine");
+        Run r = run("data", "scenes", "--out", out.toString(), "--images", "12", "--size", "32", "--force");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("my_results.csv") && r.err().contains("runs/notes.txt") && r.err().contains("never other files"), r.err());
+        assertEquals("mine", Files.readString(out.resolve("runs/notes.txt")));
+        assertEquals("also mine", Files.readString(out.resolve("my_results.csv")));
+        assertEquals(10, BrodenDataset.open(out).size(), "the dataset is left as it was");
+    }
+
     @Test
     void aBadOptionIsOneLineNamingIt() {
         Run r = run("data", "scenes", "--out", dir.resolve("x").toString(), "--size", "33");
