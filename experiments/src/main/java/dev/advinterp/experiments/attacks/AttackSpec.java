@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
  * @param name   fgsm, bim, pgd, pgd-l2, illc or targeted-l2
  * @param eps    ε (L∞; the L2 norm for pgd-l2); unused by targeted-l2
  * @param step   the step of pgd and pgd-l2 (null: ε/4)
- * @param steps  the iterations of pgd and pgd-l2
+ * @param steps  the iterations of pgd and pgd-l2; targeted-l2's Adam iterations per round of its λ
+ *               search ({@link #defaultSteps}: 10, and targeted-l2's 100)
  * @param target the targets of targeted-l2: "random" (a seeded class other than the label) or a class index
  * @param seed   the seed of random starts and random targets
  */
@@ -37,6 +38,16 @@ public record AttackSpec(String name, float eps, Float step, int steps, String t
         }
     }
 
+    /** The iterations an attack takes when none are given: 10, and targeted-l2's 100 Adam steps per round. */
+    public static int defaultSteps(String name) {
+        return name.equals("targeted-l2") ? 100 : 10;
+    }
+
+    /** The attack of the paper's Figures 3–4, with {@code iterations} Adam steps per round of its λ search (100: the paper's). */
+    public static AttackSpec targetedL2(int iterations) {
+        return new AttackSpec("targeted-l2", 1, null, iterations, "random", 1);
+    }
+
     /** The paper's FGSM for the consistency metric and Table 3: ε = 1. */
     public static AttackSpec fgsm(float eps) {
         return new AttackSpec("fgsm", eps, null, 10, "random", 1);
@@ -55,7 +66,7 @@ public record AttackSpec(String name, float eps, Float step, int steps, String t
             case "pgd" -> IterativeFgsm.pgd(eps, st, steps, seed);
             case "pgd-l2" -> new PgdL2(eps, st, steps, seed, false);
             case "illc" -> new LeastLikelyClass(eps);
-            case "targeted-l2" -> TargetedL2.defaults();
+            case "targeted-l2" -> TargetedL2.defaults().withIterations(steps);
             default -> throw new IllegalStateException(name);
         };
     }
@@ -93,6 +104,7 @@ public record AttackSpec(String name, float eps, Float step, int steps, String t
         m.put("attack", name);
         switch (name) {
             case "targeted-l2" -> {
+                m.put("steps", steps);
                 m.put("target", target);
                 if (target.equals("random")) m.put("seed", seed);
             }

@@ -36,6 +36,10 @@ public record TargetedL2(float initialLambda, int searchRounds, int iterations, 
         return new TargetedL2(1f, 5, 100, 0.01f, false);
     }
 
+    public TargetedL2 withIterations(int n) {
+        return new TargetedL2(initialLambda, searchRounds, n, learningRate, trainingMode);
+    }
+
     @Override
     public String name() {
         return "targeted-l2(lambda0=" + initialLambda + ",rounds=" + searchRounds + ",iterations=" + iterations + ")";

@@ -43,8 +43,8 @@ final class AttackCommand implements Callable<Integer> {
     @Option(names = "--step", description = "Step in pixel units for pgd and pgd-l2 (default: ε/4).")
     Float step;
 
-    @Option(names = "--steps", description = "Iterations for pgd and pgd-l2 (default: ${DEFAULT-VALUE}).")
-    int steps = 10;
+    @Option(names = "--steps", description = "Iterations of pgd and pgd-l2 (default: 10), Adam steps per λ round of targeted-l2 (default: 100).")
+    Integer steps;
 
     @Option(names = "--target", description = "Targets of targeted-l2: 'random' (a seeded class other than the label) or a class index (default: ${DEFAULT-VALUE}).")
     String target = "random";
@@ -64,7 +64,7 @@ final class AttackCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         device.apply();
-        AttackSpec spec = new AttackSpec(attack, eps, step, steps, target, seed);
+        AttackSpec spec = new AttackSpec(attack, eps, step, steps != null ? steps : AttackSpec.defaultSteps(attack), target, seed);
         try (ImageModel m = model.load()) {
             Dataset ds = data.open(m, model.file);
             Map<String, Object> settings = data.settings(m);

@@ -1,5 +1,6 @@
 package dev.advinterp.experiments.cli;
 
+import dev.advinterp.experiments.data.scenes.Difficulty;
 import dev.advinterp.experiments.data.scenes.ScenesGenerator;
 import dev.advinterp.experiments.data.scenes.ScenesOptions;
 import dev.advinterp.experiments.data.scenes.ScenesSummary;
@@ -40,13 +41,16 @@ final class DataScenesCommand implements Callable<Integer> {
     @Option(names = "--val-fraction", description = "Fraction of images in the val split (default: ${DEFAULT-VALUE}).")
     double valFraction = D.valFraction();
 
+    @Option(names = "--difficulty", description = "standard, or easy (no distractors, little noise, larger objects; see experiments/DATA.md) (default: ${DEFAULT-VALUE}).")
+    String difficulty = "standard";
+
     @Option(names = "--force", description = "Replace a Broden dataset already in --out (a folder holding anything else is never replaced).")
     boolean force;
 
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        ScenesOptions options = new ScenesOptions(images, size, seed, valFraction);
+        ScenesOptions options = new ScenesOptions(images, size, seed, valFraction, Difficulty.parse(difficulty));
         o.printf("scenes: %d images of %d×%d (masks %d×%d), seed %d, val fraction %.2f → %s%n",
                 images, size, size, size / 2, size / 2, seed, valFraction, out);
         o.flush();

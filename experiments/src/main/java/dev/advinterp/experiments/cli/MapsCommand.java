@@ -64,7 +64,7 @@ final class MapsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         device.apply();
-        var settings = new MapsRun.Settings(layer, units, count, top, new AttackSpec(attack, eps, null, 10, "random", 1), data.batch, Occlusion.paper());
+        var settings = new MapsRun.Settings(layer, units, count, top, new AttackSpec(attack, eps, null, AttackSpec.defaultSteps(attack), "random", 1), data.batch, Occlusion.paper());
         if (data.limit == 0) data.limit = 128;
         try (ImageModel m = model.load()) {
             Dataset ds = data.open(m, model.file);

@@ -6,7 +6,9 @@ import dev.advinterp.experiments.run.RunFolder;
 import dev.advinterp.experiments.run.TrainRun;
 import dev.advinterp.experiments.training.ConsistentLoss;
 import dev.advinterp.nn.models.Architecture;
+import dev.advinterp.nn.models.ImageModel;
 import dev.advinterp.nn.models.Layout;
+import dev.advinterp.nn.models.ModelFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,7 +55,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--nesterov", description = "Nesterov momentum.")
     boolean nesterov;
 
-    @Option(names = "--schedule", description = "constant, step:SIZE:GAMMA or cosine[:ETA_MIN] (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--schedule", description = "constant, step:SIZE:GAMMA or cosine[:ETA_MIN], optionally after warmup:EPOCHS: (default: ${DEFAULT-VALUE}).")
     String schedule = "cosine";
 
     @Option(names = "--seed", description = "Seed of initialisation, shuffling, augmentation and dropout (default: ${DEFAULT-VALUE}).")
@@ -95,6 +97,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--width", description = "Width multiplier of every layer's channels and hidden units (default: ${DEFAULT-VALUE}: the published networks).")
     float width = 1f;
 
+    @Option(names = "--init", description = "Start from the weights of this model file (fine-tuning, e.g. with --adversarial from a "
+            + "normally trained model) instead of a fresh initialisation; it must be the model the other options describe.")
+    Path init;
+
     @Mixin
     DeviceOption device;
 
@@ -110,8 +116,13 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> json = new LinkedHashMap<>(settings.json());
         json.put("data", data);
         json.put("limit", limit);
+        if (init != null) {
+            try (ImageModel m = ModelFiles.load(init)) {
+                json.put("init", ModelFiles.fingerprint(m));
+            }
+        }
         try (RunFolder folder = run.open(out, "train", json, TrainRun.OUTPUTS)) {
-            TrainRun.run(settings, train, eval, folder, System.out);
+            TrainRun.run(settings, train, eval, init, folder, System.out);
             System.out.printf("wrote %s, %s and %s%n", folder.file(TrainRun.MODEL), folder.file(TrainRun.METRICS_CSV), folder.file(TrainRun.METRICS_JSON));
             if (train.skipped() > 0) System.out.printf("skipped %d unreadable images%n", train.skipped());
         }

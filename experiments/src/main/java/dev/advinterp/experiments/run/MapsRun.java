@@ -55,7 +55,7 @@ public final class MapsRun {
         }
 
         public static Settings defaults() {
-            return new Settings(null, null, 4, 4, new AttackSpec("targeted-l2", 1, null, 10, "random", 1), 16, Occlusion.paper());
+            return new Settings(null, null, 4, 4, AttackSpec.targetedL2(AttackSpec.defaultSteps("targeted-l2")), 16, Occlusion.paper());
         }
     }
 
@@ -101,7 +101,7 @@ public final class MapsRun {
         int occluded = 0;
         for (int u : units) {
             String[] t = tallies.get(u);
-            String concept = t == null ? "" : t[0] + " (" + t[1] + ", IoU " + t[2] + ")";
+            String concept = concept(t);
             List<UnitGrid.Row> rows = new ArrayList<>();
             List<Object> unitJson = new ArrayList<>();
             for (int set = 0; set < 2; set++) {
@@ -114,7 +114,8 @@ public final class MapsRun {
                     occluded++;
                     BufferedImage img = ImageCodec.fromChw(image, 0, c, h, w);
                     BufferedImage map = MaskOverlay.tile(image, 0, c, h, w, Occlusion.region(disc, 0.5));
-                    String caption = set == 0 ? name(classes, label) : name(classes, label) + " → " + name(classes, predicted);
+                    String caption = set == 0 ? name(classes, label)
+                            : name(classes, label) + (predicted == label ? " (not fooled)" : " → " + name(classes, predicted));
                     cells.add(new UnitGrid.Cell(img, map, caption));
                     Map<String, Object> j = new LinkedHashMap<>();
                     j.put("set", set == 0 ? "real" : "adversarial");
@@ -185,6 +186,13 @@ public final class MapsRun {
     }
 
     /** unit (0-based) → {real label, category, real IoU, adversarial label, adversarial IoU} from a dissection folder's tallies. */
+    /** A unit's best label as a person reads it ("sky (scene, IoU 0.112)"); empty when no label overlaps it at all. */
+    static String concept(String[] tally) {
+        if (tally == null) return "";
+        double iou = Double.parseDouble(tally[2]);
+        return iou > 0 ? String.format(Locale.ROOT, "%s (%s, IoU %.3f)", tally[0], tally[1], iou) : "";
+    }
+
     static Map<Integer, String[]> readTallies(Path dir) {
         Path real = dir.resolve(DissectionRun.TALLY_REAL), adv = dir.resolve(DissectionRun.TALLY_ADVERSARIAL);
         if (!Files.exists(real)) throw new IllegalArgumentException("--dissection " + dir + " holds no " + DissectionRun.TALLY_REAL + " (a folder of 'advinterp dissect')");

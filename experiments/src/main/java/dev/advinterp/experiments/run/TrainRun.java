@@ -20,6 +20,7 @@ import dev.advinterp.nn.train.Trainer;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -113,6 +114,15 @@ public final class TrainRun {
 
     /** Trains (or continues, when the folder was resumed) and returns the metrics of every epoch. */
     public static List<EpochStats> run(Settings s, Dataset train, Dataset eval, RunFolder folder, PrintStream out) throws IOException {
+        return run(s, train, eval, null, folder, out);
+    }
+
+    /**
+     * {@link #run(Settings, Dataset, Dataset, RunFolder, PrintStream)} starting from the weights in
+     * {@code init} (fine-tuning; null: a fresh initialisation), which must be the model the settings
+     * build for this data, seed aside. A resumed run continues from its checkpoint instead.
+     */
+    public static List<EpochStats> run(Settings s, Dataset train, Dataset eval, Path init, RunFolder folder, PrintStream out) throws IOException {
         ModelConfig config = s.modelConfig(train);
         Objective objective = s.adversarial() == null ? Objective.crossEntropy() : new ConsistentLoss(s.adversarial());
         Augmentation aug = s.augment() ? Augmentation.randomCrop(4).then(Augmentation.horizontalFlip()) : Augmentation.none();
@@ -122,7 +132,7 @@ public final class TrainRun {
             out.printf("train: %s on %s (%d images, %d classes), %s, %d epochs, batch %d, lr %s (%s), seed %d%n", config, train.name(),
                     train.size(), train.classes().size(), s.describe(), s.epochs(), s.batch(), s.lr(), s.schedule(), s.seed());
         }
-        try (ImageModel model = Models.create(config);
+        try (ImageModel model = init == null ? Models.create(config) : initial(init, config);
              BatchLoader trainLoader = BatchLoader.training(train, s.batch(), s.seed(), aug);
              BatchLoader evalLoader = eval == null ? null : BatchLoader.evaluation(eval, s.batch())) {
             List<EpochStats> history = new Trainer(options, objective).fit(model, trainLoader, evalLoader);
@@ -142,5 +152,14 @@ public final class TrainRun {
             AtomicFile.writeString(folder.file(METRICS_JSON), Json.pretty(rows));
             return history;
         }
+    }
+
+    private static ImageModel initial(Path init, ModelConfig wanted) throws IOException {
+        ImageModel m = ModelFiles.load(init);
+        if (!m.config().withSeed(wanted.seed()).toMetadata().equals(wanted.toMetadata())) {
+            m.close();
+            throw new IllegalArgumentException("--init " + init + " holds " + m.config() + ", not the " + wanted + " these settings train");
+        }
+        return m;
     }
 }

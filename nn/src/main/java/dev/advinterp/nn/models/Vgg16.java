@@ -64,14 +64,11 @@ public final class Vgg16 extends ImageModel {
         boolean full = !adapt || c.inputSize() >= 224;
         int pool = full ? 7 : 1, hidden = c.scaled(full ? 4096 : 512);
         avgpool = child("avgpool", new AdaptiveAvgPool2d(pool, pool));
+        Linear.Init head = full ? Linear.Init.NORMAL_001 : Linear.Init.TORCH_DEFAULT;
         classifier = child("classifier", new Sequential(
-                linear(in * pool * pool, hidden, r), new ReLU(), new Dropout(0.5f),
-                linear(hidden, hidden, r), new ReLU(), new Dropout(0.5f),
-                linear(hidden, c.classes(), r)));
-    }
-
-    private static Module linear(int in, int out, SplittableRandom r) {
-        return new Linear(in, out, Linear.Init.NORMAL_001, r);
+                new Linear(in * pool * pool, hidden, head, r), new ReLU(), new Dropout(0.5f),
+                new Linear(hidden, hidden, head, r), new ReLU(), new Dropout(0.5f),
+                new Linear(hidden, c.classes(), head, r)));
     }
 
     @Override

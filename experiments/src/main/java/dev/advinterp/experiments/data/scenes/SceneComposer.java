@@ -34,12 +34,14 @@ final class SceneComposer {
     private final long seed;
     private final double valFraction;
     private final double unit;
+    private final Difficulty difficulty;
 
-    SceneComposer(int size, long seed, double valFraction) {
+    SceneComposer(int size, long seed, double valFraction, Difficulty difficulty) {
         this.size = size;
         this.seed = seed;
         this.valFraction = valFraction;
         this.unit = size / 64.0;
+        this.difficulty = difficulty;
     }
 
     /** Classes cycle with the index, so every run of {@code classes} consecutive images holds each class once. */
@@ -72,14 +74,15 @@ final class SceneComposer {
         SceneClass cls = classOf(index);
         SplittableRandom r = new SplittableRandom(mix(seed, index));
         SceneCanvas canvas = new SceneCanvas(size);
-        SceneConcept scene = r.nextDouble() < 0.3 ? cls.usualScene() : SCENES[r.nextInt(SCENES.length)];
+        SceneConcept scene = r.nextDouble() < difficulty.usualScene ? cls.usualScene() : SCENES[r.nextInt(SCENES.length)];
         background(canvas, scene, r);
 
         List<Piece> thing = place(thing(cls, r), r);
         Bounds keepOut = bounds(thing).grown(1.5 * unit + 1);
         List<Bounds> taken = new ArrayList<>();
         taken.add(keepOut);
-        int distractors = 1 + r.nextInt(4);
+        // For the standard difficulty this is the draw it always was (1 + nextInt(4)), so those scenes keep their bytes.
+        int distractors = difficulty.minDistractors + r.nextInt(difficulty.maxDistractors - difficulty.minDistractors + 1);
         for (int k = 0; k < distractors; k++) {
             for (int attempt = 0; attempt < 25; attempt++) {
                 Figure f = distractor(r);
@@ -102,7 +105,7 @@ final class SceneComposer {
                 canvas.fill(p.figure(), partPaint(r, bodyColour), p.object(), p.part());
             }
         }
-        canvas.degrade(r, uniform(r, 0.85, 1.15), uniform(r, -0.05, 0.05), uniform(r, 0.02, 0.06));
+        canvas.degrade(r, uniform(r, 0.85, 1.15), uniform(r, -0.05, 0.05), uniform(r, difficulty.minNoise, difficulty.maxNoise));
 
         Map<String, int[]> masks = new HashMap<>();
         int[][] planes = {canvas.colour, canvas.object, canvas.material, canvas.part, canvas.texture};
@@ -122,7 +125,7 @@ final class SceneComposer {
 
     private List<Piece> thing(SceneClass cls, SplittableRandom r) {
         List<Piece> out = new ArrayList<>();
-        double s = size;
+        double s = size * difficulty.thingScale;
         switch (cls) {
             case SPORTS_CAR -> vehicle(out, r, s * uniform(r, 0.45, 0.65), uniform(r, 0.28, 0.36), uniform(r, 0.38, 0.46), 0, 0);
             case SCHOOL_BUS -> vehicle(out, r, s * uniform(r, 0.5, 0.7), uniform(r, 0.45, 0.55), uniform(r, 0.22, 0.27), 3, 0.3);

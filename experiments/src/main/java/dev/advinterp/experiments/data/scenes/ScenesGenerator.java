@@ -37,7 +37,7 @@ public final class ScenesGenerator {
 
     public ScenesGenerator(ScenesOptions options) {
         this.options = options;
-        this.composer = new SceneComposer(options.size(), options.seed(), options.valFraction());
+        this.composer = new SceneComposer(options.size(), options.seed(), options.valFraction(), options.difficulty());
     }
 
     public ScenesOptions options() {

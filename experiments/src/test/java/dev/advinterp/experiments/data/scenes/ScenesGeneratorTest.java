@@ -300,4 +300,33 @@ class ScenesGeneratorTest {
         assertEquals(20, BrodenDataset.open(out).size());
         assertFalse(Files.exists(dir.resolve(".set.partial")));
     }
+
+    /** How often a scene shows its class's usual scene, and its mean count of distinct object labels. */
+    private static double[] usualSceneShareAndObjects(Difficulty d, Path out) {
+        int n = 60;
+        new ScenesGenerator(new ScenesOptions(n, SIZE, SEED, 0.2, d)).generate(out, false, done -> {
+        });
+        BrodenDataset b = BrodenDataset.open(out);
+        int usual = 0;
+        double objects = 0;
+        for (int i = 0; i < n; i++) {
+            Map<String, CategoryLabels> concepts = b.concepts(i);
+            SceneClass cls = SceneComposer.classOf(i);
+            if (concepts.get("scene").imageLabels().contains(cls.usualScene().number())) usual++;
+            Set<Integer> labels = new HashSet<>();
+            for (int[] m : concepts.get("object").masks()) for (int v : m) if (v != 0) labels.add(v);
+            objects += labels.size();
+        }
+        return new double[]{usual / (double) n, objects / n};
+    }
+
+    @Test
+    void theEasySettingShowsTheUsualSceneMoreOftenAndNoDistractors() {
+        double[] standard = usualSceneShareAndObjects(Difficulty.STANDARD, dir.resolve("standard"));
+        double[] easy = usualSceneShareAndObjects(Difficulty.EASY, dir.resolve("easy"));
+        assertTrue(easy[0] > 0.6 && standard[0] < 0.5, "usual scene: easy " + easy[0] + ", standard " + standard[0]);
+        assertTrue(easy[1] < standard[1], "object labels per image: easy " + easy[1] + ", standard " + standard[1]);
+        assertEquals(Difficulty.EASY, Difficulty.parse("Easy"));
+        assertThrows(IllegalArgumentException.class, () -> Difficulty.parse("hard"));
+    }
 }
