@@ -10,7 +10,7 @@ import picocli.CommandLine;
         versionProvider = Main.Version.class,
         description = "Interpretable deep networks through adversarial examples, on a Java deep-learning engine.",
         subcommands = {DoctorCommand.class, DemoCommand.class, TrainCommand.class, AttackCommand.class, MemoryCommand.class, ConvertCommand.class,
-                EvaluateCommand.class, ConsistencyCommand.class, DissectCommand.class, MapsCommand.class, DataCommand.class, WordNetCommand.class, CommandLine.HelpCommand.class})
+                EvaluateCommand.class, ConsistencyCommand.class, DissectCommand.class, MapsCommand.class, ReproduceCommand.class, DataCommand.class, WordNetCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -13,7 +13,8 @@ package dev.advinterp.experiments.metrics.consistency;
  * </ul>
  */
 public sealed interface ActivationRule {
-    ActivationRule DEFAULT = new Quantile(0.01);
+    Quantile DEFAULT_QUANTILE = new Quantile(0.01);
+    ActivationRule DEFAULT = DEFAULT_QUANTILE;
 
     /** How many of {@code n} real images the threshold lets through (k). */
     int count(int n);
