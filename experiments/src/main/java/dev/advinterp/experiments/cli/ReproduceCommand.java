@@ -1,5 +1,7 @@
 package dev.advinterp.experiments.cli;
 
+import dev.advinterp.engine.backend.DeviceSelection;
+import dev.advinterp.engine.Device;
 import dev.advinterp.experiments.run.Preset;
 import dev.advinterp.experiments.run.ReproduceRun;
 import picocli.CommandLine.Command;
@@ -14,12 +16,24 @@ import java.util.concurrent.Callable;
         description = {"The paper's study in one command: generates the scenes, trains AlexNet, VGG-16 and ResNet-18 normally and with the "
                 + "consistent loss, measures all six (Tables 1-3, Figure 5, Figures 3-4) and writes report.md and report.html into --out.",
                 "Started again with the same --out, it continues from its last finished stage. The default preset takes about half an hour "
-                        + "on two CPU cores; see experiments/REPRODUCE.md."})
+                        + "on two CPU cores; see experiments/REPRODUCE.md. With --imagenet, --broden and --weights it measures torchvision's networks on ImageNet "
+                        + "and Broden instead."})
 final class ReproduceCommand implements Callable<Integer> {
 
-    @Option(names = "--preset", description = "quick (a smoke run of a few minutes), default (the study on 32 px scenes, about 30 minutes on "
-            + "two CPU cores) or paper (full-width networks at 224 px, for a GPU) (default: ${DEFAULT-VALUE}).")
-    String preset = "default";
+    @Option(names = "--preset", description = "quick (a smoke run of about a minute), default (the study on 32 px scenes, about 20 minutes on "
+            + "two CPU cores) or paper (full-width networks at 224 px, for a GPU). Default: default, or paper with --imagenet.")
+    String preset;
+
+    @Option(names = "--imagenet", paramLabel = "DIR", description = "The full-scale study: ImageNet in DIR/train/<wnid>/ and DIR/val/<wnid>/ "
+            + "(with --broden and --weights). The normal models are torchvision's weights; the -Adv models are fine-tuned from them on a GPU only.")
+    Path imagenet;
+
+    @Option(names = "--broden", paramLabel = "DIR", description = "With --imagenet: the Broden folder to dissect on (NetDissect's broden1_224).")
+    Path broden;
+
+    @Option(names = "--weights", paramLabel = "DIR", description = "With --imagenet: a folder with torchvision's alexnet*.pth, vgg16-*.pth and "
+            + "resnet18*.pth (read in Java; safetensors state dicts are taken too).")
+    Path weights;
 
     @Option(names = "--out", description = "Output folder; an interrupted run started again with it continues (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("reproduce");
@@ -32,9 +46,15 @@ final class ReproduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Preset p = Preset.of(preset);
-        String where = device.apply().describe();
-        ReproduceRun.run(p, out, force, where, System.out);
+        boolean full = imagenet != null || broden != null || weights != null;
+        if (full && (imagenet == null || broden == null || weights == null)) {
+            throw new IllegalArgumentException("the full-scale study needs all three of --imagenet, --broden and --weights");
+        }
+        Preset p = Preset.of(preset != null ? preset : full ? "paper" : "default");
+        DeviceSelection selection = device.apply();
+        ReproduceRun.External external = full
+                ? new ReproduceRun.External(imagenet, broden, weights, selection.backend().device() == Device.CUDA) : null;
+        ReproduceRun.run(p, external, out, force, selection.describe(), System.out);
         return 0;
     }
 }

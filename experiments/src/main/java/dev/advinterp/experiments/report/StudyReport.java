@@ -46,6 +46,7 @@ public final class StudyReport {
 
     private final Path dir;
     private final Preset preset;
+    private final ReproduceRun.External external;
     private final List<ReproduceRun.Member> members;
     private final Map<String, Object> paper;
     private final List<Block> blocks = new ArrayList<>();
@@ -67,9 +68,10 @@ public final class StudyReport {
     private record Figure(Path file, String caption) implements Block {
     }
 
-    private StudyReport(Path dir, Preset preset, List<ReproduceRun.Member> members) {
+    private StudyReport(Path dir, Preset preset, ReproduceRun.External external, List<ReproduceRun.Member> members) {
         this.dir = dir;
         this.preset = preset;
+        this.external = external;
         this.members = members;
         this.paper = paperNumbers();
     }
@@ -79,9 +81,9 @@ public final class StudyReport {
      *
      * @param stages the finished stages (id → {title, seconds, finished}), from stages.json
      */
-    public static void write(Path dir, Preset preset, List<ReproduceRun.Member> members, String device, Map<String, Object> stages)
-            throws IOException {
-        new StudyReport(dir, preset, members).build(device, stages);
+    public static void write(Path dir, Preset preset, ReproduceRun.External external, List<ReproduceRun.Member> members, String device,
+                             Map<String, Object> stages) throws IOException {
+        new StudyReport(dir, preset, external, members).build(device, stages);
     }
 
     private void build(String device, Map<String, Object> stages) throws IOException {
@@ -92,8 +94,8 @@ public final class StudyReport {
         blocks.add(new Paragraph("Dong, Bao, Su and Zhu measure how consistently the units of a network's last convolutional layer respond "
                 + "to semantically related classes, on real images and on adversarial ones, and train networks with a consistent loss "
                 + "(Eq. 6) that keeps them consistent. This report reruns their measurements. **The paper** ran on ImageNet and Broden at "
-                + "224 px with full-width networks trained on ImageNet; **this run** ran on " + dataWords() + ". The numbers are therefore "
-                + "comparable in direction, not in value."
+                + "224 px with full-width networks trained on ImageNet; **this run** ran on " + dataWords() + "."
+                + (external == null ? " The numbers are therefore comparable in direction, not in value." : "")
                 + (transcribed ? "" : " The paper's columns show a dash: its numbers are not yet transcribed into this version of advinterp "
                 + "(the resource report/paper.json holds a null for each, to be copied from the paper's Tables 1–3), and none is filled in "
                 + "from memory.")));
@@ -110,6 +112,10 @@ public final class StudyReport {
     }
 
     private String dataWords() {
+        if (external != null) {
+            return "ImageNet's validation images (" + external.imagenet() + ") and the Broden images of " + external.broden()
+                    + ", with torchvision's pretrained networks (" + external.weights() + ") and the measurement sizes of preset " + preset.name();
+        }
         var s = preset.scenes();
         return String.format(Locale.ROOT, "the generated scenes (%,d images of %d px, %s setting; 10 classes named by WordNet ids; "
                 + "Broden-style concept masks), with the networks at the widths and epochs below (preset %s)", s.images(), s.size(), s.difficulty().id(), preset.name());
@@ -124,14 +130,16 @@ public final class StudyReport {
         List<String> weak = new ArrayList<>();
         List<Object> json = new ArrayList<>();
         for (ReproduceRun.Member m : members) {
-            Path metrics = dir.resolve(ReproduceRun.MODELS).resolve(m.id()).resolve(TrainRun.METRICS_JSON);
-            List<?> epochs = readList(metrics);
+            boolean imported = external != null && !m.adversarial();
+            List<?> epochs = imported ? List.of() : readList(dir.resolve(ReproduceRun.MODELS).resolve(m.id()).resolve(TrainRun.METRICS_JSON));
             Map<?, ?> last = epochs.isEmpty() ? Map.of() : (Map<?, ?>) epochs.getLast();
-            double val = number(last.get("val_accuracy")), seconds = 0;
+            double val = imported ? number(sub(consistencyJson(m), "accuracy").get("top1")) : number(last.get("val_accuracy")), seconds = 0;
             for (Object e : epochs) seconds += number(((Map<?, ?>) e).get("seconds"));
-            if (!(val >= MIN_ACCURACY)) weak.add(m.title());
-            String how = m.adversarial() ? String.format(Locale.ROOT, "consistent loss (α 0.5, β 1, FGSM ε 2), fine-tuned from %s at lr %s",
-                    new ReproduceRun.Member(m.training(), false).title(), preset.advLr()) : "cross-entropy from scratch, lr " + m.training().lr() + ", " + "warm-up 1 epoch, cosine";
+            if (external == null && !(val >= MIN_ACCURACY)) weak.add(m.title());
+            String how = imported ? "torchvision's ImageNet weights, imported"
+                    : m.adversarial() ? String.format(Locale.ROOT, "consistent loss (α 0.5, β 1, FGSM ε 2), fine-tuned from %s at lr %s",
+                    new ReproduceRun.Member(m.training(), false).title(), preset.advLr())
+                    : "cross-entropy from scratch, lr " + m.training().lr() + ", " + "warm-up 1 epoch, cosine";
             rows.add(List.of(m.title(), m.training().arch().id(), fmt(m.training().width(), 3), String.valueOf(epochs.size()), how, pct(val), duration(seconds)));
             csv.add(List.of(m.title(), m.training().arch().id(), m.training().width(), epochs.size(), how, val, seconds));
             Map<String, Object> j = new LinkedHashMap<>();
@@ -147,6 +155,7 @@ public final class StudyReport {
         List<String> header = List.of("model", "architecture", "width", "epochs", "training", "clean val. accuracy", "time");
         Csv.write(dir.resolve(TABLES).resolve("training.csv"), List.of("model", "arch", "width", "epochs", "training", "val_accuracy", "seconds"), csv);
         blocks.add(new Table(header, rows));
+        if (external != null) return;
         blocks.add(new Paragraph(weak.isEmpty()
                 ? "Every model reaches at least " + pct(MIN_ACCURACY) + " clean validation accuracy (three times chance), so the metrics below measure networks that have learnt the classes."
                 : "**Below " + pct(MIN_ACCURACY) + " clean validation accuracy (three times chance): " + String.join(", ", weak)
@@ -177,10 +186,24 @@ public final class StudyReport {
         blocks.add(new Paragraph("FGSM at ε = 1 pixel unit (1/255), on every validation image this run evaluates. " + finding3()));
     }
 
+    /** Each normal model with its -Adv model, where this run has both. */
+    private List<ReproduceRun.Member[]> pairs() {
+        List<ReproduceRun.Member[]> out = new ArrayList<>();
+        for (ReproduceRun.Member n : members) {
+            ReproduceRun.Member a = new ReproduceRun.Member(n.training(), true);
+            if (!n.adversarial() && members.contains(a)) out.add(new ReproduceRun.Member[]{n, a});
+        }
+        return out;
+    }
+
+    private static final String NO_ADV = "This run has no consistent-loss models (a full-scale study trains them only on a GPU), so the paper's "
+            + "comparison of normal and -Adv models cannot be made here.";
+
     private String finding3() throws IOException {
+        if (pairs().isEmpty()) return NO_ADV;
         List<String> robust = new ArrayList<>(), fragile = new ArrayList<>();
-        for (int i = 0; i + 1 < members.size(); i += 2) {
-            ReproduceRun.Member n = members.get(i), a = members.get(i + 1);
+        for (ReproduceRun.Member[] pair : pairs()) {
+            ReproduceRun.Member n = pair[0], a = pair[1];
             double fn = number(sub(consistencyJson(n), "accuracy").get("adversarial_top1"));
             double fa = number(sub(consistencyJson(a), "accuracy").get("adversarial_top1"));
             (fa > fn ? robust : fragile).add(String.format(Locale.ROOT, "%s %s against %s", a.title(), pct(fa), pct(fn)));
@@ -289,9 +312,10 @@ public final class StudyReport {
      * smaller. Said per architecture, from the numbers.
      */
     private String findingDrop(String real, String adversarial, Pair pair, int decimals) throws IOException {
+        if (pairs().isEmpty()) return NO_ADV;
         List<String> shows = new ArrayList<>(), not = new ArrayList<>();
-        for (int i = 0; i + 1 < members.size(); i += 2) {
-            ReproduceRun.Member n = members.get(i), a = members.get(i + 1);
+        for (ReproduceRun.Member[] both : pairs()) {
+            ReproduceRun.Member n = both[0], a = both[1];
             double[] pn = pair.of(n), pa = pair.of(a);
             double dn = pn[0] - pn[1], da = pa[0] - pa[1];
             String base = n.title();

@@ -15,6 +15,8 @@ import dev.advinterp.experiments.training.ConsistentLoss;
 import dev.advinterp.nn.io.Json;
 import dev.advinterp.nn.models.Architecture;
 import dev.advinterp.nn.models.ImageModel;
+import dev.advinterp.nn.models.Layout;
+import dev.advinterp.nn.models.ModelConfig;
 import dev.advinterp.nn.models.ModelFiles;
 
 import java.io.IOException;
@@ -77,6 +79,61 @@ public final class ReproduceRun {
         }
     }
 
+    /**
+     * The full-scale study's inputs: ImageNet ({@code DIR/train/<wnid>/}, {@code DIR/val/<wnid>/}),
+     * a Broden folder (NetDissect's broden1_224) and a folder of torchvision weights
+     * ({@code alexnet*.pth}, {@code vgg16-*.pth}, {@code resnet18*.pth}, or safetensors). The normal
+     * models are those weights, imported; the -Adv models are fine-tuned from them on ImageNet
+     * only when {@code trainAdversarial} (a GPU: on two CPU cores an ImageNet epoch takes days).
+     */
+    public record External(Path imagenet, Path broden, Path weights, boolean trainAdversarial) {
+        public External {
+            for (Path p : List.of(imagenet, broden, weights)) {
+                if (!Files.isDirectory(p)) throw new IllegalArgumentException(p + " is not a folder (--imagenet, --broden and --weights each name one)");
+            }
+            if (!Files.isDirectory(imagenet.resolve("val"))) {
+                throw new IllegalArgumentException("--imagenet " + imagenet + " has no val/ folder (the layout is DIR/train/<wnid>/ and DIR/val/<wnid>/)");
+            }
+            if (!Files.exists(broden.resolve("index.csv"))) throw new IllegalArgumentException("--broden " + broden + " has no index.csv (not a Broden folder)");
+        }
+
+        Map<String, Object> json() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("imagenet", imagenet.toAbsolutePath().normalize().toString());
+            m.put("broden", broden.toAbsolutePath().normalize().toString());
+            m.put("weights", weights.toAbsolutePath().normalize().toString());
+            m.put("train_adversarial", trainAdversarial);
+            return m;
+        }
+
+        /** The weight file of {@code arch} in the weights folder: the one file whose name starts with its id (vgg16 never takes vgg16_bn's). */
+        Path weightsOf(Architecture arch) throws IOException {
+            List<Path> found = new ArrayList<>();
+            try (var files = Files.list(weights)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    String n = f.getFileName().toString().toLowerCase(Locale.ROOT);
+                    boolean weightFile = n.endsWith(".pth") || n.endsWith(".pt") || n.endsWith(".safetensors");
+                    boolean named = n.startsWith(arch.id()) && !(arch == Architecture.VGG16 && n.startsWith(Architecture.VGG16_BN.id()));
+                    if (weightFile && named && Files.isRegularFile(f)) found.add(f);
+                }
+            }
+            if (found.size() != 1) {
+                throw new IllegalArgumentException("--weights " + weights + (found.isEmpty() ? " holds no " : " holds more than one ") + arch.id()
+                        + "*.pth or " + arch.id() + "*.safetensors" + (found.isEmpty() ? " (torchvision's file, e.g. " + torchvisionName(arch) + ")" : ": " + found));
+            }
+            return found.getFirst();
+        }
+
+        private static String torchvisionName(Architecture arch) {
+            return switch (arch) {
+                case ALEXNET -> "alexnet-owt-7be5be79.pth";
+                case VGG16 -> "vgg16-397923af.pth";
+                case VGG16_BN -> "vgg16_bn-6c64b313.pth";
+                case RESNET18 -> "resnet18-f37072fd.pth";
+            };
+        }
+    }
+
     /** A step of the study, recorded in stages.json when it finishes. */
     private record Stage(String id, String title, Body body) {
     }
@@ -86,22 +143,33 @@ public final class ReproduceRun {
         void run(PrintStream out) throws IOException;
     }
 
+    /** The architectures of the full-scale study, as the paper has them (VGG-16 without batch normalisation). */
+    static final List<Architecture> PAPER_ARCHS = List.of(Architecture.ALEXNET, Architecture.VGG16, Architecture.RESNET18);
+
     private final Preset preset;
+    private final External external;
     private final Path dir;
     private final String device;
 
-    private ReproduceRun(Preset preset, Path dir, String device) {
+    private ReproduceRun(Preset preset, External external, Path dir, String device) {
         this.preset = preset;
+        this.external = external;
         this.dir = dir;
         this.device = device;
     }
 
-    /** The six models in the paper's order: each architecture, then its -Adv version. */
-    public static List<Member> members(Preset preset) {
+    /**
+     * The models in the paper's order: each architecture, then its -Adv version (left out of a
+     * full-scale study that trains none). In a full-scale study the normal models are the imported
+     * weights (full width, no epochs).
+     */
+    public static List<Member> members(Preset preset, External external) {
         List<Member> m = new ArrayList<>();
-        for (Preset.Training t : preset.models()) {
+        List<Preset.Training> trainings = external == null ? preset.models()
+                : PAPER_ARCHS.stream().map(a -> new Preset.Training(a, 1f, 0, 0f)).toList();
+        for (Preset.Training t : trainings) {
             m.add(new Member(t, false));
-            m.add(new Member(t, true));
+            if (external == null || external.trainAdversarial()) m.add(new Member(t, true));
         }
         return m;
     }
@@ -114,31 +182,48 @@ public final class ReproduceRun {
      * @return the report's HTML file
      */
     public static Path run(Preset preset, Path out, boolean force, String device, PrintStream console) throws IOException {
-        try (RunFolder folder = RunFolder.open(out, "reproduce", preset.json(), OUTPUTS, true, force);
+        return run(preset, null, out, force, device, console);
+    }
+
+    /** {@link #run(Preset, Path, boolean, String, PrintStream)} on ImageNet, Broden and torchvision weights ({@code external} non-null). */
+    public static Path run(Preset preset, External external, Path out, boolean force, String device, PrintStream console) throws IOException {
+        Map<String, Object> settings = preset.json();
+        if (external != null) settings.putAll(external.json());
+        try (RunFolder folder = RunFolder.open(out, "reproduce", settings, OUTPUTS, true, force);
              OutputStream logFile = Files.newOutputStream(folder.file(LOG), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
              PrintStream log = new PrintStream(new Tee(console, logFile), true, StandardCharsets.UTF_8)) {
-            log.printf("reproduce: preset %s into %s (%s), %s, started %s%n", preset.name(), folder.dir(),
-                    folder.resumed() ? "continuing" : "new", device, Instant.now());
-            return new ReproduceRun(preset, folder.dir(), device).stages(log);
+            log.printf("reproduce: preset %s%s into %s (%s), %s, started %s%n", preset.name(), external == null ? "" : " on ImageNet, Broden "
+                    + "and torchvision weights", folder.dir(), folder.resumed() ? "continuing" : "new", device, Instant.now());
+            if (external != null && !external.trainAdversarial()) {
+                log.println("reproduce: the -Adv models are not trained on this device (fine-tuning on ImageNet needs a GPU); the report shows the normal models");
+            }
+            return new ReproduceRun(preset, external, folder.dir(), device).stages(log);
         }
     }
 
     private Path stages(PrintStream out) throws IOException {
         List<Stage> stages = new ArrayList<>();
-        stages.add(new Stage("data", "generate the scenes (" + preset.scenes().images() + " images, " + preset.scenes().size() + " px, "
-                + preset.scenes().difficulty().id() + ")", this::data));
-        for (Member m : members(preset)) {
-            stages.add(new Stage("train/" + m.id(), "train " + m.title() + (m.adversarial() ? " (consistent loss, from " + new Member(m.training(), false).title() + ")" : ""),
-                    o -> train(m, o)));
+        List<Member> members = members(preset, external);
+        if (external == null) {
+            stages.add(new Stage("data", "generate the scenes (" + preset.scenes().images() + " images, " + preset.scenes().size() + " px, "
+                    + preset.scenes().difficulty().id() + ")", this::data));
         }
-        for (Member m : members(preset)) stages.add(new Stage("consistency/" + m.id(), "Tables 1 and 3: " + m.title(), o -> consistency(m, o)));
-        for (Member m : members(preset)) stages.add(new Stage("dissection/" + m.id(), "Table 2: dissect " + m.title(), o -> dissection(m, o)));
-        for (Member m : members(preset)) {
+        for (Member m : members) {
+            if (external != null && !m.adversarial()) {
+                stages.add(new Stage("import/" + m.id(), "import " + m.title() + "'s torchvision weights", o -> importWeights(m, o)));
+            } else {
+                stages.add(new Stage("train/" + m.id(), "train " + m.title() + (m.adversarial() ? " (consistent loss, from " + new Member(m.training(), false).title() + ")" : ""),
+                        o -> train(m, o)));
+            }
+        }
+        for (Member m : members) stages.add(new Stage("consistency/" + m.id(), "Tables 1 and 3: " + m.title(), o -> consistency(m, o)));
+        for (Member m : members) stages.add(new Stage("dissection/" + m.id(), "Table 2: dissect " + m.title(), o -> dissection(m, o)));
+        for (Member m : members) {
             if (m.training().arch() == Architecture.VGG16 || m.training().arch() == Architecture.VGG16_BN) {
                 stages.add(new Stage("maps/" + m.id(), "Figures 3–4: " + m.title(), o -> maps(m, o)));
             }
         }
-        stages.add(new Stage("report", "write the report", o -> StudyReport.write(dir, preset, members(preset), device, readStages())));
+        stages.add(new Stage("report", "write the report", o -> StudyReport.write(dir, preset, external, members, device, readStages())));
 
         Map<String, Object> finished = readStages();
         long t0 = System.nanoTime();
@@ -177,31 +262,57 @@ public final class ReproduceRun {
         out.printf(Locale.ROOT, "  wrote %s: %d train + %d val images in %.1f s%n", s.directory(), s.train(), s.val(), s.seconds());
     }
 
-    private Dataset split(boolean train) {
-        return DataSources.open("scenes:" + scenes(), train);
+    /** The classification images: the scenes, or ImageNet in the full-scale study, brought to {@code size} px (the model's input). */
+    private Dataset split(boolean train, int size) {
+        return external == null ? DataSources.open("scenes:" + scenes(), train) : DataSources.open("imagenet:" + external.imagenet(), train, size);
+    }
+
+    /** The images that are dissected: the scenes' validation split, or every image of the Broden folder. */
+    private BrodenImages dissectionImages() {
+        return external == null ? BrodenDataset.open(scenes()).images("val") : BrodenDataset.open(external.broden()).images(null);
+    }
+
+    /** A full-scale study's normal model: torchvision's weights, checked against the architecture and saved with their configuration. */
+    private void importWeights(Member m, PrintStream out) throws IOException {
+        Path from = external.weightsOf(m.training().arch()), to = modelFile(dir, m);
+        Files.createDirectories(to.getParent());
+        try (ImageModel model = ModelFiles.load(from, new ModelFiles.Bare(m.training().arch(), null, 224, Layout.forSize(224)))) {
+            ModelFiles.save(to, model); // atomic, as every safetensors write
+            out.println("  " + from + " -> " + to + " (" + model.config() + ")");
+        }
     }
 
     public static Path modelFile(Path dir, Member m) {
         return dir.resolve(MODELS).resolve(m.id()).resolve(TrainRun.MODEL);
     }
 
-    private TrainRun.Settings trainSettings(Member m) {
+    /**
+     * How {@code m} is trained. A consistent-loss model is fine-tuned from {@code from}, its normal
+     * model, and keeps that model's layout and width (in the full-scale study: torchvision's).
+     */
+    private TrainRun.Settings trainSettings(Member m, ModelConfig from) {
         Preset.Training t = m.training();
-        ConsistentLoss.Options adv = m.adversarial() ? ConsistentLoss.Options.defaults() : null;
         return m.adversarial()
-                ? new TrainRun.Settings(t.arch(), null, t.width(), preset.advEpochs(), preset.batch(), preset.advLr(), 0.9f, 5e-4f, false, "cosine", 2,
-                true, adv)
+                ? new TrainRun.Settings(t.arch(), from.layout(), from.width(), preset.advEpochs(), preset.batch(), preset.advLr(), 0.9f, 5e-4f, false,
+                "cosine", 2, true, ConsistentLoss.Options.defaults())
                 : new TrainRun.Settings(t.arch(), null, t.width(), t.epochs(), preset.batch(), t.lr(), 0.9f, 5e-4f, false, Preset.SCHEDULE, 1, true, null);
     }
 
     private void train(Member m, PrintStream out) throws IOException {
-        TrainRun.Settings s = trainSettings(m);
         Path init = m.adversarial() ? modelFile(dir, new Member(m.training(), false)) : null;
+        ModelConfig from = null;
+        if (init != null) {
+            try (ImageModel normal = ModelFiles.load(init)) {
+                from = normal.config();
+            }
+        }
+        TrainRun.Settings s = trainSettings(m, from);
+        int size = from == null ? 224 : from.inputSize();
         Map<String, Object> json = new LinkedHashMap<>(s.json());
-        json.put("data", DATA + "/scenes");
+        json.put("data", external == null ? DATA + "/scenes" : "imagenet:" + external.imagenet().toAbsolutePath().normalize());
         if (init != null) json.put("init", MODELS + "/" + new Member(m.training(), false).id());
         try (RunFolder folder = RunFolder.open(dir.resolve(MODELS).resolve(m.id()), "train", json, TrainRun.OUTPUTS, true, false)) {
-            TrainRun.run(s, split(true), split(false), init, folder, out);
+            TrainRun.run(s, split(true, size), split(false, size), init, folder, out);
         }
     }
 
@@ -216,7 +327,8 @@ public final class ReproduceRun {
     private void consistency(Member m, PrintStream out) throws IOException {
         var s = new ConsistencyRun.Settings(null, AttackSpec.fgsm(1f), preset.activation(), 1.0, 10, preset.batch());
         try (ImageModel model = load(m)) {
-            Dataset data = DataSources.limit(split(false), preset.evalImages());
+            Dataset data = DataSources.limit(split(false, model.config().inputSize()), preset.evalImages());
+            DataSources.requireFits(data, model.config(), modelFile(dir, m));
             Map<String, Object> json = s.json(model);
             json.put("images", data.size());
             try (RunFolder folder = RunFolder.open(evaluation(dir, m, "consistency"), "consistency", json, ConsistencyRun.OUTPUTS, true, false)) {
@@ -231,7 +343,7 @@ public final class ReproduceRun {
         DissectionRun.Settings d = DissectionRun.Settings.defaults();
         var s = new DissectionRun.Settings(null, "illc", preset.dissectEps(), d.iou(), d.quantile(), preset.batch(), d.top(), d.budgetValues());
         try (ImageModel model = load(m)) {
-            BrodenImages images = BrodenDataset.open(scenes()).images("val");
+            BrodenImages images = dissectionImages();
             if (preset.dissectImages() > 0 && preset.dissectImages() < images.size()) images = images.first(preset.dissectImages());
             Map<String, Object> json = s.json(model);
             json.put("images", images.size());
@@ -247,7 +359,8 @@ public final class ReproduceRun {
         var s = new MapsRun.Settings(null, null, preset.mapsUnits(), preset.mapsTop(), AttackSpec.targetedL2(preset.mapsIterations()),
                 Math.min(16, preset.batch()), Occlusion.paper());
         try (ImageModel model = load(m)) {
-            Dataset data = DataSources.limit(split(false), preset.mapsImages());
+            Dataset data = DataSources.limit(split(false, model.config().inputSize()), preset.mapsImages());
+            DataSources.requireFits(data, model.config(), modelFile(dir, m));
             Map<String, Object> json = new LinkedHashMap<>(s.attack().settings());
             json.put("images", data.size());
             json.put("units", s.count());

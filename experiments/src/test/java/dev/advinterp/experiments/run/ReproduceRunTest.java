@@ -1,10 +1,23 @@
 package dev.advinterp.experiments.run;
 
+import dev.advinterp.experiments.data.Dataset;
+import dev.advinterp.experiments.data.Sample;
+import dev.advinterp.experiments.data.broden.BrodenDataset;
+import dev.advinterp.experiments.data.scenes.Difficulty;
+import dev.advinterp.experiments.data.scenes.ScenesGenerator;
+import dev.advinterp.experiments.data.scenes.ScenesOptions;
+import dev.advinterp.experiments.io.ImageCodec;
 import dev.advinterp.experiments.report.StudyReport;
+import dev.advinterp.nn.models.Architecture;
+import dev.advinterp.nn.models.ImageModel;
+import dev.advinterp.nn.models.ModelConfig;
+import dev.advinterp.nn.models.ModelFiles;
+import dev.advinterp.nn.models.Models;
 import dev.advinterp.nn.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.imageio.ImageIO;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -94,5 +107,53 @@ class ReproduceRunTest {
     void anUnknownPresetIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Preset.of("fast"));
         assertTrue(e.getMessage().contains("'fast'") && e.getMessage().contains("quick, default, paper"), e.getMessage());
+    }
+
+    /**
+     * The full-scale study's plumbing, at the scale of a test: "ImageNet" is the scenes' validation
+     * images in ImageNet's folder layout, "Broden" the scenes folder, and the "torchvision weights"
+     * thin untrained networks of ImageNet's 1000 classes, saved with their configuration. Without a GPU no -Adv model is
+     * trained, and the report says so instead of comparing.
+     */
+    @Test
+    void theFullScaleStudyImportsTheWeightsMeasuresThemAndSaysWhyThereIsNoAdvModel(@TempDir Path dir) throws IOException {
+        Path scenes = dir.resolve("scenes");
+        new ScenesGenerator(new ScenesOptions(120, 32, 3, 0.2, Difficulty.EASY)).generate(scenes, false, done -> {
+        });
+        Dataset val = BrodenDataset.open(scenes).classification("val");
+        for (int i = 0; i < val.size(); i++) {
+            Sample s = val.get(i, null);
+            Path f = dir.resolve("imagenet").resolve("val").resolve(val.classes().get(s.label())).resolve(i + ".png");
+            Files.createDirectories(f.getParent());
+            ImageIO.write(ImageCodec.fromChw(s.image(), 0, 3, 32, 32), "png", f.toFile());
+        }
+        Path weights = Files.createDirectories(dir.resolve("weights"));
+        for (Architecture a : List.of(Architecture.ALEXNET, Architecture.VGG16, Architecture.RESNET18, Architecture.VGG16_BN)) {
+            try (ImageModel m = Models.create(ModelConfig.small(a, 3, 32, 1000, 5).withWidth(0.125f))) {
+                ModelFiles.save(weights.resolve(a.id() + "-test.safetensors"), m);
+            }
+        }
+        var external = new ReproduceRun.External(dir.resolve("imagenet"), scenes, weights, false);
+        assertEquals(weights.resolve("vgg16-test.safetensors"), external.weightsOf(Architecture.VGG16), "vgg16 never takes vgg16_bn's file");
+
+        Path out = dir.resolve("study");
+        String log;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream console = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            ReproduceRun.run(Preset.of("quick"), external, out, false, "cpu (test)", console);
+            log = bytes.toString(StandardCharsets.UTF_8);
+        }
+        assertTrue(log.contains("[1/11] import AlexNet's torchvision weights"), log);
+        assertTrue(log.contains("[10/11] Figures 3–4: VGG-16: done"), log);
+        String md = Files.readString(out.resolve(StudyReport.MARKDOWN));
+        assertTrue(md.contains("ImageNet's validation images"), md);
+        assertTrue(md.contains("torchvision's ImageNet weights, imported"), md);
+        assertFalse(md.contains("-Adv |"), "no -Adv rows without a GPU");
+        assertTrue(md.contains("This run has no consistent-loss models"), md);
+        assertTrue(md.contains("](figures/figure5-resnet18.png)"), md);
+
+        Files.delete(weights.resolve("resnet18-test.safetensors"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> external.weightsOf(Architecture.RESNET18));
+        assertTrue(e.getMessage().contains("resnet18-f37072fd.pth"), e.getMessage());
     }
 }
