@@ -15,12 +15,12 @@ import java.util.concurrent.Callable;
 @Command(name = "reproduce", mixinStandardHelpOptions = true,
         description = {"The paper's study in one command: generates the scenes, trains AlexNet, VGG-16 and ResNet-18 normally and with the "
                 + "consistent loss, measures all six (Tables 1-3, Figure 5, Figures 3-4) and writes report.md and report.html into --out.",
-                "Started again with the same --out, it continues from its last finished stage. The default preset takes about half an hour "
+                "Started again with the same --out, it continues from its last finished stage. The default preset takes about a quarter of an hour "
                         + "on two CPU cores; see experiments/REPRODUCE.md. With --imagenet, --broden and --weights it measures torchvision's networks on ImageNet "
                         + "and Broden instead."})
 final class ReproduceCommand implements Callable<Integer> {
 
-    @Option(names = "--preset", description = "quick (a smoke run of about a minute), default (the study on 32 px scenes, about 20 minutes on "
+    @Option(names = "--preset", description = "quick (a smoke run of about a minute), default (the study on 32 px scenes, about a quarter of an hour on "
             + "two CPU cores) or paper (full-width networks at 224 px, for a GPU). Default: default, or paper with --imagenet.")
     String preset;
 

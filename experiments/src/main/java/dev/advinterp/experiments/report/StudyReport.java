@@ -292,7 +292,7 @@ public final class StudyReport {
                         + "activations, aligned when its best label's IoU ≥ 0.04) on the first %d validation images, real and after the iterative "
                         + "least-likely class attack at ε = %s pixel units, with the clean images' masks for both. Per category: the share of the "
                         + "layer's units aligned with a label of that category. ", preset.dissectImages(), fmt(preset.dissectEps(), 0))
-                + findingDrop("aligned units on real images", "on adversarial images", this::alignedPair, 0)));
+                + findingDrop("aligned units on real images", "aligned units on adversarial images", this::alignedPair, 0)));
     }
 
     private double[] alignedPair(ReproduceRun.Member m) throws IOException {

@@ -16,7 +16,7 @@ import java.util.Map;
  * <ul>
  *   <li>{@code quick}: a smoke run of a few minutes; its models learn little, so its numbers are a
  *       check of the plumbing, not a result;</li>
- *   <li>{@code default}: the whole study in about half an hour on two CPU cores, every model above
+ *   <li>{@code default}: the whole study in about a quarter of an hour on two CPU cores, every model above
  *       30% clean validation accuracy (three times chance) on 32 px scenes of the easy setting;</li>
  *   <li>{@code paper}: full-width networks on 224 px scenes with the paper's VGG-16 (no batch
  *       normalisation), for a GPU.</li>
