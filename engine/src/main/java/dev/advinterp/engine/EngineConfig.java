@@ -25,14 +25,16 @@ import java.util.Optional;
  * @param winogradTile   {@code advinterp.conv.winograd.tile}: Winograd's output tile, 2 or 4
  * @param blas           {@code ADVINTERP_BLAS} (else {@code advinterp.blas}): {@code auto}, {@code bundled},
  *                       {@code system}, {@code none} or the path of a libopenblas
- * @param cache          {@code ADVINTERP_CACHE}: where the bundled OpenBLAS is unpacked and computed tables (WordNet distances) are kept
+ * @param dnnl           {@code ADVINTERP_DNNL} (else {@code advinterp.dnnl}): {@code none} (the default: convolutions by
+ *                       im2col/Winograd and the GEMM), {@code auto} (the oneDNN of the Maven jar) or the path of a libdnnl.so.3
+ * @param cache          {@code ADVINTERP_CACHE}: where the bundled OpenBLAS and oneDNN are unpacked and computed tables (WordNet distances) are kept
  * @param cudaPath       {@code ADVINTERP_CUDA_PATH}: folders searched first for the CUDA libraries ({@code :}-separated), or null
  * @param libraryPath    {@code LD_LIBRARY_PATH}: searched next for the CUDA libraries, or null
  * @param virtualEnv     {@code VIRTUAL_ENV}: a Python environment whose {@code nvidia/*}/lib wheels hold CUDA libraries, or null
  * @param home           {@code HOME}: for the user's Python site-packages, or null
  * @param openblasCoreType {@code OPENBLAS_CORETYPE}: read by OpenBLAS itself; here only to be reported, or null
  */
-public record EngineConfig(String device, boolean profile, int threads, boolean winograd, int winogradTile, String blas,
+public record EngineConfig(String device, boolean profile, int threads, boolean winograd, int winogradTile, String blas, String dnnl,
                            Path cache, String cudaPath, String libraryPath, String virtualEnv, String home,
                            String openblasCoreType) {
     /** The system property that names the root scope's device. */
@@ -49,6 +51,7 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
     public EngineConfig {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(blas, "blas");
+        Objects.requireNonNull(dnnl, "dnnl");
         Objects.requireNonNull(cache, "cache");
         if (threads < 1) throw new IllegalArgumentException("advinterp.threads: " + threads + " threads; at least 1");
         if (winogradTile != 2 && winogradTile != 4) {
@@ -91,9 +94,11 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
         }
         String blas = Optional.ofNullable(env.get("ADVINTERP_BLAS")).or(() -> property(properties, "advinterp.blas"))
                 .orElse("auto").strip();
+        String dnnl = Optional.ofNullable(env.get("ADVINTERP_DNNL")).or(() -> property(properties, "advinterp.dnnl"))
+                .orElse("none").strip();
         Path cache = Optional.ofNullable(env.get("ADVINTERP_CACHE")).map(Path::of)
                 .orElseGet(() -> Path.of(property(properties, "user.home").orElse(""), ".cache", "advinterp"));
-        return new EngineConfig(device, profile, threads, winograd, Integer.parseInt(tile), blas, cache, env.get("ADVINTERP_CUDA_PATH"),
+        return new EngineConfig(device, profile, threads, winograd, Integer.parseInt(tile), blas, dnnl, cache, env.get("ADVINTERP_CUDA_PATH"),
                 env.get("LD_LIBRARY_PATH"), env.get("VIRTUAL_ENV"), env.get("HOME"), env.get("OPENBLAS_CORETYPE"));
     }
 
@@ -148,28 +153,28 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
     }
 
     public EngineConfig withDevice(String word) {
-        return new EngineConfig(word, profile, threads, winograd, winogradTile, blas, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(word, profile, threads, winograd, winogradTile, blas, dnnl, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withProfile(boolean on) {
-        return new EngineConfig(device, on, threads, winograd, winogradTile, blas, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(device, on, threads, winograd, winogradTile, blas, dnnl, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withWinograd(boolean on, int tile) {
-        return new EngineConfig(device, profile, threads, on, tile, blas, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(device, profile, threads, on, tile, blas, dnnl, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withBlas(String choice, Path cacheFolder) {
-        return new EngineConfig(device, profile, threads, winograd, winogradTile, choice, cacheFolder, cudaPath, libraryPath, virtualEnv,
+        return new EngineConfig(device, profile, threads, winograd, winogradTile, choice, dnnl, cacheFolder, cudaPath, libraryPath, virtualEnv,
                 home, openblasCoreType);
     }
 
     /** CUDA libraries searched for in {@code cudaPath} and {@code libraryPath} only (no Python environments). */
     public EngineConfig withCudaSearch(String cudaPathFolders, String libraryPathFolders) {
-        return new EngineConfig(device, profile, threads, winograd, winogradTile, blas, cache, cudaPathFolders, libraryPathFolders, null,
+        return new EngineConfig(device, profile, threads, winograd, winogradTile, blas, dnnl, cache, cudaPathFolders, libraryPathFolders, null,
                 null, openblasCoreType);
     }
 }

@@ -49,6 +49,8 @@ class EngineConfigTest {
         assertEquals("Haswell", c.openblasCoreType());
         // the environment variable wins over the property, as before
         assertEquals("none", EngineConfig.read(Map.of("advinterp.blas", "system"), Map.of("ADVINTERP_BLAS", "none")).blas());
+        assertEquals("auto", EngineConfig.read(Map.of("advinterp.dnnl", "none"), Map.of("ADVINTERP_DNNL", "auto")).dnnl());
+        assertEquals("none", EngineConfig.read(Map.of(), Map.of()).dnnl(), "oneDNN is asked for, not yet the default");
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.advinterp.engine.Device;
 import dev.advinterp.engine.DeviceMemory;
 import dev.advinterp.engine.EngineConfig;
 import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.backend.ConvolutionKernels;
 import dev.advinterp.engine.backend.Diagnostics;
 import dev.advinterp.engine.backend.GemmKernels;
 import dev.advinterp.engine.memory.HostMemory;
@@ -13,7 +14,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The CPU backend and the reference for every kernel: GEMM through OpenBLAS (or the Vector API
- * when no BLAS loads), convolution by Winograd or im2col + GEMM, everything else in Java on the
+ * when no BLAS loads), convolution on oneDNN where it loads (DnnlConvolution) and otherwise by
+ * Winograd or im2col + GEMM (CpuConv2d, the reference oneDNN is tested against), everything else in Java on the
  * fixed pool of {@link Parallel}. Each family of kernels lives in its own file (CpuConv2d,
  * CpuPool, CpuBatchNorm, CpuElementwise, CpuReductions, CpuFused); this class puts them together
  * with the host's memory. {@link Backend} checks every call's arguments before they reach them.
@@ -23,17 +25,26 @@ public final class CpuBackend extends Backend {
 
     private final Gemm gemm;
     private final OpenBlas.LoadResult blasLoad;
+    private final Dnnl.LoadResult dnnlLoad;
 
-    private CpuBackend(Gemm gemm, OpenBlas.LoadResult blasLoad) {
-        super(new Families(gemmFamily(gemm), new CpuConv2d(gemm), new CpuPool(), new CpuBatchNorm(), new CpuElementwise(),
-                new CpuReductions(), new CpuFused()));
+    private CpuBackend(Gemm gemm, OpenBlas.LoadResult blasLoad, Dnnl.LoadResult dnnlLoad) {
+        super(new Families(gemmFamily(gemm), dnnlLoad.dnnl().<ConvolutionKernels>map(d -> new DnnlConvolution(d, new CpuConv2d(gemm)))
+                .orElseGet(() -> new CpuConv2d(gemm)),
+                new CpuPool(), new CpuBatchNorm(), new CpuElementwise(), new CpuReductions(), new CpuFused()));
         this.gemm = gemm;
         this.blasLoad = blasLoad;
+        this.dnnlLoad = dnnlLoad;
     }
 
+    /** The convolutions run on oneDNN where it loads (ADVINTERP_DNNL), else on im2col or Winograd and the GEMM. */
     private static CpuBackend create() {
         OpenBlas.LoadResult load = OpenBlas.load();
-        return new CpuBackend(load.blas().<Gemm>map(b -> b).orElseGet(VectorGemm::new), load);
+        return new CpuBackend(load.blas().<Gemm>map(b -> b).orElseGet(VectorGemm::new), load, Dnnl.load());
+    }
+
+    /** What was tried when looking for oneDNN, and the outcome. */
+    public Dnnl.LoadResult dnnlLoad() {
+        return dnnlLoad;
     }
 
     /** GEMM on the tensors' segments: native (OpenBLAS), so Backend checks the matrices against their tensors first. */
@@ -80,6 +91,13 @@ public final class CpuBackend extends Backend {
             d.line("BLAS", "none loaded: GEMM falls back to the Vector API (slower)");
             for (String a : blasLoad.attempts()) d.line("  tried", a);
         }
+        if (dnnlLoad.dnnl().isPresent()) {
+            Dnnl o = dnnlLoad.dnnl().get();
+            d.line("convolution", "oneDNN " + o.version() + " from " + o.path());
+        } else {
+            d.line("convolution", "im2col/Winograd + GEMM (oneDNN not loaded)");
+            for (String a : dnnlLoad.attempts()) d.line("  tried", a);
+        }
         return d.build();
     }
 
@@ -90,7 +108,8 @@ public final class CpuBackend extends Backend {
 
     @Override
     public String describe() {
-        return "CPU, " + Parallel.THREADS + " threads; GEMM: " + gemm.describe();
+        return "CPU, " + Parallel.THREADS + " threads; GEMM: " + gemm.describe() + "; convolution: "
+                + dnnlLoad.dnnl().map(o -> "oneDNN " + o.version()).orElse("im2col + GEMM");
     }
 
     // ------------------------------------------------------------------ memory: the host's

@@ -1,10 +1,8 @@
 package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.EngineConfig;
-import dev.advinterp.engine.io.AtomicFile;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -156,14 +154,12 @@ public final class OpenBlas implements Gemm {
     }
 
     private static OpenBlas tryBundled(Path cache, List<String> attempts) {
-        ClassLoader cl = OpenBlas.class.getClassLoader();
-        if (cl.getResource(BUNDLE + "libopenblas.so.0") == null) {
+        if (!BundledLibraries.present(BUNDLE, "libopenblas.so.0")) {
             attempts.add("bundled: the org.bytedeco:openblas linux-x86_64 jar is not on the class path");
             return null;
         }
         try {
-            Path dir = extractionDir(cache);
-            for (String f : BUNDLED_FILES) extract(cl, f, dir);
+            Path dir = BundledLibraries.extract(cache, "openblas", BUNDLE, BUNDLED_FILES);
             // Dependencies first, so that libopenblas finds them by soname.
             for (int i = 0; i < BUNDLED_FILES.length - 1; i++) {
                 SymbolLookup.libraryLookup(dir.resolve(BUNDLED_FILES[i]), Arena.global());
@@ -172,40 +168,6 @@ public final class OpenBlas implements Gemm {
         } catch (IOException | RuntimeException e) {
             attempts.add("bundled: could not extract or load (" + e + ")");
             return null;
-        }
-    }
-
-    private static Path extractionDir(Path base) throws IOException {
-        String version = Optional.ofNullable(OpenBlas.class.getClassLoader()
-                        .getResource("META-INF/maven/org.bytedeco/openblas/pom.properties"))
-                .map(u -> {
-                    try (InputStream in = u.openStream()) {
-                        var props = new java.util.Properties();
-                        props.load(in);
-                        return props.getProperty("version", "unknown");
-                    } catch (IOException e) {
-                        return "unknown";
-                    }
-                }).orElse("unknown");
-        Path dir = base.resolve("openblas-" + version);
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            dir = Path.of(System.getProperty("java.io.tmpdir"), "advinterp-" + System.getProperty("user.name"), "openblas-" + version);
-            Files.createDirectories(dir);
-        }
-        return dir;
-    }
-
-    private static void extract(ClassLoader cl, String name, Path dir) throws IOException {
-        Path target = dir.resolve(name);
-        var url = cl.getResource(BUNDLE + name);
-        if (url == null) throw new IOException(BUNDLE + name + " missing from the jar");
-        long size = url.openConnection().getContentLengthLong();
-        if (Files.isRegularFile(target) && (size < 0 || Files.size(target) == size)) return;
-        // Written beside the target and renamed: a concurrent or interrupted extraction never leaves a torn library.
-        try (InputStream in = url.openStream()) {
-            AtomicFile.copy(in, target);
         }
     }
 

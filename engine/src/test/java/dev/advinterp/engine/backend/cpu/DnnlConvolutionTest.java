@@ -1,0 +1,103 @@
+package dev.advinterp.engine.backend.cpu;
+
+import dev.advinterp.engine.Scope;
+import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.ConvGeometry;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * oneDNN's convolutions against the im2col reference on random geometries: square and oblong
+ * kernels, strides and paddings, batch sizes, with and without bias, all three passes.
+ */
+class DnnlConvolutionTest {
+
+    static float maxRelative(float[] a, float[] b) {
+        float scale = 1e-6f, diff = 0;
+        for (int i = 0; i < a.length; i++) {
+            scale = Math.max(scale, Math.abs(b[i]));
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        }
+        return diff / scale;
+    }
+
+    /** The bundled oneDNN, whatever ADVINTERP_DNNL says for the process. */
+    static Dnnl.LoadResult bundled() {
+        return Dnnl.find("auto", dev.advinterp.engine.EngineConfig.current().cache());
+    }
+
+    @Test
+    void oneDnnLoadsFromTheMavenJarAndReportsItsVersion() {
+        Dnnl.LoadResult r = bundled();
+        assertTrue(r.dnnl().isPresent(), "oneDNN did not load: " + r.attempts());
+        assertTrue(r.dnnl().get().version().startsWith("3."), r.dnnl().get().version());
+        Dnnl.LoadResult off = Dnnl.find("none", dev.advinterp.engine.EngineConfig.current().cache());
+        assertTrue(off.dnnl().isEmpty() && off.attempts().getFirst().contains("ADVINTERP_DNNL=none"), off.attempts().toString());
+    }
+
+    @Test
+    void everyPassAgreesWithTheIm2colReferenceOnRandomGeometries() {
+        Dnnl.LoadResult r = bundled();
+        Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
+        CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference);
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int trial = 0; trial < 60; trial++) {
+            int kh = 1 + rnd.nextInt(7), kw = trial % 2 == 0 ? kh : 1 + rnd.nextInt(7);
+            int sh = 1 + rnd.nextInt(3), sw = trial % 3 == 0 ? sh : 1 + rnd.nextInt(3);
+            int ph = rnd.nextInt(kh / 2 + 1), pw = rnd.nextInt(kw / 2 + 1);
+            int h = kh + rnd.nextInt(20), w = kw + rnd.nextInt(20);
+            ConvGeometry g = new ConvGeometry(1 + rnd.nextInt(5), 1 + rnd.nextInt(24), h, w, 1 + rnd.nextInt(40), kh, kw, sh, sw, ph, pw);
+            boolean bias = rnd.nextBoolean();
+            String where = g + (bias ? " with bias" : "");
+            try (Scope s = Scope.open()) {
+                Tensor x = Tensor.randn(trial, 1f, g.n(), g.cIn(), g.h(), g.w());
+                Tensor wt = Tensor.randn(100 + trial, 0.2f, g.cOut(), g.cIn(), g.kh(), g.kw());
+                Tensor b = bias ? Tensor.randn(200 + trial, 1f, g.cOut()) : null;
+                Tensor dy = Tensor.randn(300 + trial, 1f, g.n(), g.cOut(), g.outH(), g.outW());
+                Tensor y1 = Tensor.zeros(g.n(), g.cOut(), g.outH(), g.outW()), y2 = Tensor.zeros(g.n(), g.cOut(), g.outH(), g.outW());
+                dnnl.forward(x, wt, b, g, y1);
+                reference.forward(x, wt, b, g, y2);
+                assertTrue(maxRelative(y1.toArray(), y2.toArray()) < 1e-4f, "forward " + where + ": " + maxRelative(y1.toArray(), y2.toArray()));
+                Tensor dx1 = Tensor.zeros(g.n(), g.cIn(), g.h(), g.w()), dx2 = Tensor.zeros(g.n(), g.cIn(), g.h(), g.w());
+                dnnl.backwardData(dy, wt, g, dx1);
+                reference.backwardData(dy, wt, g, dx2);
+                assertTrue(maxRelative(dx1.toArray(), dx2.toArray()) < 1e-4f, "backward data " + where + ": " + maxRelative(dx1.toArray(), dx2.toArray()));
+                Tensor dw1 = Tensor.zeros(g.cOut(), g.cIn(), g.kh(), g.kw()), dw2 = Tensor.zeros(g.cOut(), g.cIn(), g.kh(), g.kw());
+                Tensor db1 = bias ? Tensor.zeros(g.cOut()) : null, db2 = bias ? Tensor.zeros(g.cOut()) : null;
+                dnnl.backwardFilter(x, dy, g, dw1, db1);
+                reference.backwardFilter(x, dy, g, dw2, db2);
+                assertTrue(maxRelative(dw1.toArray(), dw2.toArray()) < 1e-4f, "backward weights " + where + ": " + maxRelative(dw1.toArray(), dw2.toArray()));
+                if (bias) assertTrue(maxRelative(db1.toArray(), db2.toArray()) < 1e-4f, "backward bias " + where);
+            }
+        }
+    }
+
+    @Test
+    void degenerateGeometriesThatOneDnnGetsWrongGoToTheIm2colPath() {
+        Dnnl.LoadResult r = bundled();
+        Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
+        CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference);
+        for (int cIn : new int[]{1, 3}) {
+            for (int kw : new int[]{3, 5}) {
+                for (int sw : new int[]{1, 2}) {
+                    ConvGeometry g = new ConvGeometry(2, cIn, 5, 5, 2, 3, kw, 1, sw, 1, 0);
+                    assertEquals(!(kw == 5 && sw == 2), DnnlConvolution.oneDnnServes(g), g.toString());
+                    try (Scope s = Scope.open()) {
+                        Tensor x = Tensor.randn(1, 1f, g.n(), g.cIn(), g.h(), g.w());
+                        Tensor wt = Tensor.randn(2, 0.2f, g.cOut(), g.cIn(), g.kh(), g.kw());
+                        Tensor y1 = Tensor.zeros(g.n(), g.cOut(), g.outH(), g.outW()), y2 = Tensor.zeros(g.n(), g.cOut(), g.outH(), g.outW());
+                        dnnl.forward(x, wt, null, g, y1);
+                        reference.forward(x, wt, null, g, y2);
+                        assertTrue(maxRelative(y1.toArray(), y2.toArray()) < 1e-4f, g + ": " + maxRelative(y1.toArray(), y2.toArray()));
+                    }
+                }
+            }
+        }
+    }
+}
