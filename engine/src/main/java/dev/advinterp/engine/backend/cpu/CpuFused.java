@@ -3,8 +3,13 @@ package dev.advinterp.engine.backend.cpu;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.FusedKernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The fused primitives: softmax cross-entropy and feature matching with their gradients in one
@@ -13,6 +18,8 @@ import java.lang.foreign.ValueLayout;
  */
 final class CpuFused implements FusedKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     /** Java on bounds-checked segments. */
     @Override
@@ -167,45 +174,98 @@ final class CpuFused implements FusedKernels {
     /**
      * x ← clip(x + α·sign(g), max(x0 − ε, lo[c]), min(x0 + ε, hi[c])), sign(0) = 0, per plane of
      * {@code inner} elements whose channel is {@code plane % channels}. Reads x, g, x0 and writes x:
-     * 16 bytes per element.
+     * 16 bytes per element, so it is memory-bound: the Vector API over the segments, the flat
+     * element range split across the cores whatever the shape (a 1-D tensor or a single plane
+     * too), each block cut at plane boundaries for its channel's bounds. The same operations in
+     * the same order as {@link #fgsmStepScalar} (no fused multiply-add), so bit-identical to it.
      */
     static void fgsmStep(MemorySegment x, MemorySegment g, MemorySegment x0, float alpha, float eps, float[] lo, float[] hi,
                          int planes, int channels, int inner) {
-        Parallel.forRange(planes, Math.max(1, CpuElementwise.GRAIN / Math.max(1, inner)), (s, e) -> {
-            for (int pl = s; pl < e; pl++) {
-                int c = lo.length == 1 ? 0 : pl % channels;
-                float l = lo[c], h = hi[c];
-                long b = (long) pl * inner;
-                for (int i = 0; i < inner; i++) {
-                    long idx = b + i;
-                    float gv = g.getAtIndex(F, idx);
-                    float sign = gv > 0f ? 1f : (gv < 0f ? -1f : 0f);
-                    float v = x.getAtIndex(F, idx) + alpha * sign;
-                    float o = x0.getAtIndex(F, idx);
-                    float lower = Math.max(o - eps, l), upper = Math.min(o + eps, h);
-                    x.setAtIndex(F, idx, Math.min(Math.max(v, lower), upper));
-                }
+        CpuElementwise.forBlocks((long) planes * inner, (s, e) -> {
+            for (long start = s; start < e; ) {
+                long plane = start / inner;
+                long end = Math.min(e, (plane + 1) * inner);
+                int c = lo.length == 1 ? 0 : (int) (plane % channels);
+                fgsmRange(x, g, x0, alpha, eps, lo[c], hi[c], start, end);
+                start = end;
             }
         });
     }
 
+    private static void fgsmRange(MemorySegment x, MemorySegment g, MemorySegment x0, float alpha, float eps, float l, float h, long s, long e) {
+        FloatVector zero = FloatVector.zero(S), one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f);
+        long i = s;
+        for (long bound = s + S.loopBound(e - s); i < bound; i += S.length()) {
+            long off = i * Float.BYTES;
+            FloatVector gv = FloatVector.fromMemorySegment(S, g, off, NATIVE);
+            FloatVector sign = zero.blend(one, gv.compare(VectorOperators.GT, 0f)).blend(minusOne, gv.compare(VectorOperators.LT, 0f));
+            FloatVector v = FloatVector.fromMemorySegment(S, x, off, NATIVE).add(sign.mul(alpha));
+            FloatVector o = FloatVector.fromMemorySegment(S, x0, off, NATIVE);
+            FloatVector lower = o.sub(eps).max(l), upper = o.add(eps).min(h);
+            v.max(lower).min(upper).intoMemorySegment(x, off, NATIVE);
+        }
+        fgsmScalarRange(x, g, x0, alpha, eps, l, h, i, e);
+    }
+
+    /** Elements [s, e) one at a time, with one channel's bounds: the vector loop's tail and the reference. */
+    private static void fgsmScalarRange(MemorySegment x, MemorySegment g, MemorySegment x0, float alpha, float eps, float l, float h, long s, long e) {
+        for (long i = s; i < e; i++) {
+            float gv = g.getAtIndex(F, i);
+            float sign = gv > 0f ? 1f : (gv < 0f ? -1f : 0f);
+            float v = x.getAtIndex(F, i) + alpha * sign;
+            float o = x0.getAtIndex(F, i);
+            float lower = Math.max(o - eps, l), upper = Math.min(o + eps, h);
+            x.setAtIndex(F, i, Math.min(Math.max(v, lower), upper));
+        }
+    }
+
+    /** The FGSM step one element at a time: the reference {@link #fgsmStep} is tested bit for bit against. */
+    static void fgsmStepScalar(MemorySegment x, MemorySegment g, MemorySegment x0, float alpha, float eps, float[] lo, float[] hi,
+                               int planes, int channels, int inner) {
+        for (int pl = 0; pl < planes; pl++) {
+            int c = lo.length == 1 ? 0 : pl % channels;
+            fgsmScalarRange(x, g, x0, alpha, eps, lo[c], hi[c], (long) pl * inner, (long) (pl + 1) * inner);
+        }
+    }
+
     /**
      * PyTorch's SGD: g ← grad + wd·p; buf ← momentum·buf + (1 − dampening)·g;
-     * p ← p − lr·(nesterov ? g + momentum·buf : buf); without momentum p ← p − lr·g.
+     * p ← p − lr·(nesterov ? g + momentum·buf : buf); without momentum p ← p − lr·g. The Vector
+     * API over blocks split across the cores, the operations in {@link #sgdScalar}'s order (no
+     * fused multiply-add): bit-identical to it.
      */
     static void sgd(MemorySegment p, MemorySegment grad, MemorySegment buf, float lr, float momentum, float dampening,
                     float wd, boolean nesterov, long n) {
+        float keep = 1f - dampening;
         CpuElementwise.forBlocks(n, (s, e) -> {
-            for (long i = s; i < e; i++) {
-                float pv = p.getAtIndex(F, i);
-                float g = grad.getAtIndex(F, i) + wd * pv;
+            long i = s;
+            for (long bound = s + S.loopBound(e - s); i < bound; i += S.length()) {
+                long off = i * Float.BYTES;
+                FloatVector pv = FloatVector.fromMemorySegment(S, p, off, NATIVE);
+                FloatVector g = FloatVector.fromMemorySegment(S, grad, off, NATIVE).add(pv.mul(wd));
                 if (momentum != 0f) {
-                    float b = momentum * buf.getAtIndex(F, i) + (1f - dampening) * g;
-                    buf.setAtIndex(F, i, b);
-                    g = nesterov ? g + momentum * b : b;
+                    FloatVector b = FloatVector.fromMemorySegment(S, buf, off, NATIVE).mul(momentum).add(g.mul(keep));
+                    b.intoMemorySegment(buf, off, NATIVE);
+                    g = nesterov ? g.add(b.mul(momentum)) : b;
                 }
-                p.setAtIndex(F, i, pv - lr * g);
+                pv.sub(g.mul(lr)).intoMemorySegment(p, off, NATIVE);
             }
+            sgdScalar(p, grad, buf, lr, momentum, dampening, wd, nesterov, i, e);
         });
+    }
+
+    /** The SGD update of elements [s, e) one at a time: {@link #sgd}'s tail and its reference. */
+    static void sgdScalar(MemorySegment p, MemorySegment grad, MemorySegment buf, float lr, float momentum, float dampening,
+                          float wd, boolean nesterov, long s, long e) {
+        for (long i = s; i < e; i++) {
+            float pv = p.getAtIndex(F, i);
+            float g = grad.getAtIndex(F, i) + wd * pv;
+            if (momentum != 0f) {
+                float b = momentum * buf.getAtIndex(F, i) + (1f - dampening) * g;
+                buf.setAtIndex(F, i, b);
+                g = nesterov ? g + momentum * b : b;
+            }
+            p.setAtIndex(F, i, pv - lr * g);
+        }
     }
 }
