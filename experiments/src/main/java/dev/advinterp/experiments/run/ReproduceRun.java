@@ -51,6 +51,10 @@ import java.util.Map;
  * checkpoints; a finished stage (recorded in {@code stages.json}) is never redone. The folder's
  * {@code settings.json} is the preset: a folder holding another study is refused unless
  * {@code force}, which deletes it and starts over.
+ *
+ * <p>The full-scale study ({@link External}: ImageNet, Broden, torchvision's weights) replaces
+ * the data stage and the normal models' training by an import of the weights, measures on
+ * ImageNet's validation images and Broden, and trains the -Adv models only on a GPU.
  */
 public final class ReproduceRun {
     public static final String STAGES = "stages.json", LOG = "reproduce.log", DATA = "data", MODELS = "models", EVALUATION = "evaluation";
