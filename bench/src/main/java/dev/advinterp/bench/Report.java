@@ -1,5 +1,6 @@
 package dev.advinterp.bench;
 
+import dev.advinterp.engine.Machine;
 import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.engine.backend.cpu.Gemm;
@@ -289,13 +290,6 @@ public final class Report {
     }
 
     private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: fall through to the JVM's view
-        }
-        return System.getProperty("os.arch");
+        return Machine.cpuModel().orElse(System.getProperty("os.arch"));
     }
 }

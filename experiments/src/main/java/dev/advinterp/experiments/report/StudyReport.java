@@ -1,6 +1,9 @@
 package dev.advinterp.experiments.report;
 
+import dev.advinterp.engine.Machine;
 import dev.advinterp.engine.io.AtomicFile;
+import dev.advinterp.experiments.io.Html;
+import dev.advinterp.experiments.training.ConsistentLoss;
 import dev.advinterp.experiments.io.Csv;
 import dev.advinterp.experiments.run.ConsistencyRun;
 import dev.advinterp.experiments.run.DissectionRun;
@@ -49,6 +52,9 @@ public final class StudyReport {
     private final ReproduceRun.External external;
     private final List<ReproduceRun.Member> members;
     private final Map<String, Object> paper;
+    /** How the measurements were made, from where the run takes them, so that the text cannot drift from the run. */
+    private final ConsistencyRun.Settings consistency;
+    private static final ConsistentLoss.Options LOSS = ReproduceRun.CONSISTENT_LOSS;
     private final List<Block> blocks = new ArrayList<>();
     private final Map<String, Object> study = new LinkedHashMap<>();
 
@@ -74,6 +80,7 @@ public final class StudyReport {
         this.external = external;
         this.members = members;
         this.paper = paperNumbers();
+        this.consistency = ReproduceRun.consistencySettings(preset);
     }
 
     /**
@@ -137,9 +144,10 @@ public final class StudyReport {
             for (Object e : epochs) seconds += number(((Map<?, ?>) e).get("seconds"));
             if (external == null && !(val >= MIN_ACCURACY)) weak.add(m.title());
             String how = imported ? "torchvision's ImageNet weights, imported"
-                    : m.adversarial() ? String.format(Locale.ROOT, "consistent loss (α 0.5, β 1, FGSM ε 2), fine-tuned from %s at lr %s",
-                    new ReproduceRun.Member(m.training(), false).title(), preset.advLr())
-                    : "cross-entropy from scratch, lr " + m.training().lr() + ", " + "warm-up 1 epoch, cosine";
+                    : m.adversarial() ? String.format(Locale.ROOT, "consistent loss (α %s, β %s, FGSM ε %s), fine-tuned from %s at lr %s",
+                    plain(LOSS.alpha()), plain(LOSS.beta()), plain(LOSS.epsPixels()), new ReproduceRun.Member(m.training(), false).title(),
+                    preset.advLr())
+                    : "cross-entropy from scratch, lr " + m.training().lr() + ", schedule " + Preset.SCHEDULE;
             rows.add(List.of(m.title(), m.training().arch().id(), fmt(m.training().width(), 3), String.valueOf(epochs.size()), how, pct(val), duration(seconds)));
             csv.add(List.of(m.title(), m.training().arch().id(), m.training().width(), epochs.size(), how, val, seconds));
             Map<String, Object> j = new LinkedHashMap<>();
@@ -183,7 +191,8 @@ public final class StudyReport {
                 "paper_fgsm_top1", "paper_fgsm_top5"), csv);
         blocks.add(new Table(List.of("model", "top-1", "top-5", "FGSM top-1", "FGSM top-5", "paper top-1", "paper top-5", "paper FGSM top-1",
                 "paper FGSM top-5"), rows));
-        blocks.add(new Paragraph("FGSM at ε = 1 pixel unit (1/255), on every validation image this run evaluates. " + finding3()));
+        blocks.add(new Paragraph("FGSM at ε = " + plain(consistency.attack().eps()) + " (pixel units of 1/255), on every validation image "
+                + "this run evaluates. " + finding3()));
     }
 
     /** Each normal model with its -Adv model, where this run has both. */
@@ -234,8 +243,8 @@ public final class StudyReport {
                 "paper_consis", "paper_consis_adv"), csv);
         blocks.add(new Table(List.of("model", "layer φ", "consis", "consis_adv", "drop", "units undefined (real/adv.)", "paper consis",
                 "paper consis_adv"), rows));
-        blocks.add(new Paragraph("Means over the units whose consistency is defined (at least 10 activating images); adversarial images by FGSM "
-                + "at ε = 1. " + findingDrop("consis", "consis_adv", this::consistencyPair, 3)));
+        blocks.add(new Paragraph("Means over the units whose consistency is defined (at least " + consistency.minImages() + " activating "
+                + "images); adversarial images by FGSM at ε = " + plain(consistency.attack().eps()) + ". " + findingDrop("consis", "consis_adv", this::consistencyPair, 3)));
         for (ReproduceRun.Member m : members) {
             if (m.training().arch() != dev.advinterp.nn.models.Architecture.RESNET18) continue;
             Path f = evaluation(m, "consistency").resolve(ConsistencyRun.FIGURE);
@@ -288,10 +297,11 @@ public final class StudyReport {
         study.put("table2", json);
         Csv.write(dir.resolve(TABLES).resolve("table2.csv"), csvHeader, csv);
         blocks.add(new Table(header, rows));
-        blocks.add(new Paragraph(String.format(Locale.ROOT, "Network dissection (NetDissect's rules: each unit's threshold at its top 0.5%% of "
-                        + "activations, aligned when its best label's IoU ≥ 0.04) on the first %d validation images, real and after the iterative "
+        DissectionRun.Settings ds = ReproduceRun.dissectionSettings(preset);
+        blocks.add(new Paragraph(String.format(Locale.ROOT, "Network dissection (NetDissect's rules: each unit's threshold at its top %s%% of "
+                        + "activations, aligned when its best label's IoU ≥ %s) on the first %d validation images, real and after the iterative "
                         + "least-likely class attack at ε = %s pixel units, with the clean images' masks for both. Per category: the share of the "
-                        + "layer's units aligned with a label of that category. ", preset.dissectImages(), fmt(preset.dissectEps(), 0))
+                        + "layer's units aligned with a label of that category. ", plain(100 * ds.quantile()), plain(ds.iou()), preset.dissectImages(), plain(preset.dissectEps()))
                 + findingDrop("aligned units on real images", "aligned units on adversarial images", this::alignedPair, 0)));
     }
 
@@ -373,7 +383,7 @@ public final class StudyReport {
         rows.add(List.of("seeds", "data " + preset.scenes().seed() + "; normal training 1; consistent-loss training 2; attacks 1"));
         rows.add(List.of("consistency", "φ = the last convolutional layer; an image activates a unit when its spatial maximum is among the "
                 + "unit's top " + fmt(100 * preset.activation().q(), 0) + "% on the real images (" + preset.activation().id()
-                + "); σ = 1; at least 10 activating images"));
+                + "); σ = " + plain(consistency.sigma()) + "; at least " + consistency.minImages() + " activating images"));
         rows.add(List.of("device", device));
         rows.add(List.of("machine", machine()));
         rows.add(List.of("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", max heap "
@@ -390,6 +400,7 @@ public final class StudyReport {
         double total = 0;
         for (Object o : stages.values()) {
             Map<?, ?> s = (Map<?, ?>) o;
+            if ("report".equals(s.get("id"))) continue; // the report is being written now
             double secs = number(s.get("seconds"));
             total += secs;
             rows.add(List.of(String.valueOf(s.get("title")), duration(secs), String.valueOf(s.get("finished"))));
@@ -442,9 +453,9 @@ public final class StudyReport {
                     }
                     sb.append("</tbody></table>\n");
                 }
-                case Figure f -> sb.append("<figure><img alt=\"").append(escape(f.caption())).append("\" src=\"data:image/png;base64,")
+                case Figure f -> sb.append("<figure><img alt=\"").append(Html.escape(f.caption())).append("\" src=\"data:image/png;base64,")
                         .append(Base64.getEncoder().encodeToString(Files.readAllBytes(f.file()))).append("\"><figcaption>")
-                        .append(escape(f.caption())).append("</figcaption></figure>\n");
+                        .append(Html.escape(f.caption())).append("</figcaption></figure>\n");
             }
         }
         return sb.append("</body></html>\n").toString();
@@ -452,7 +463,7 @@ public final class StudyReport {
 
     /** HTML of a text with markdown's **bold**. */
     private static String inline(String s) {
-        String[] parts = escape(s).split("\\*\\*", -1);
+        String[] parts = Html.escape(s).split("\\*\\*", -1);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < parts.length; i++) {
             if (i > 0) sb.append(i % 2 == 1 ? "<strong>" : "</strong>");
@@ -460,10 +471,6 @@ public final class StudyReport {
         }
         if (parts.length % 2 == 0) sb.append("</strong>");
         return sb.toString();
-    }
-
-    static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
     // ---- reading
@@ -522,6 +529,11 @@ public final class StudyReport {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%." + decimals + "f", v) : "—";
     }
 
+    /** A setting as a person writes it: 1, 0.5, 0.04 (no trailing zeros). */
+    static String plain(double v) {
+        return new java.math.BigDecimal(Float.toString((float) v)).stripTrailingZeros().toPlainString();
+    }
+
     static String pct(double fraction) {
         return Double.isFinite(fraction) ? String.format(Locale.ROOT, "%.1f%%", 100 * fraction) : "—";
     }
@@ -548,18 +560,7 @@ public final class StudyReport {
     }
 
     private static String machine() {
-        String cpu = "unknown CPU";
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    cpu = line.substring(line.indexOf(':') + 1).trim();
-                    break;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: the OS line below still says what it is
-        }
-        return String.format(Locale.ROOT, "%s, %d cores; %s %s (%s)", cpu, Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
+        return String.format(Locale.ROOT, "%s, %d cores; %s %s (%s)", Machine.cpuModel().orElse("unknown CPU"), Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
                 System.getProperty("os.version"), System.getProperty("os.arch"));
     }
 }

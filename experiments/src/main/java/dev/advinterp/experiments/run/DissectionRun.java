@@ -8,6 +8,7 @@ import dev.advinterp.experiments.data.broden.BrodenDataset;
 import dev.advinterp.experiments.data.broden.BrodenImages;
 import dev.advinterp.experiments.figures.MaskOverlay;
 import dev.advinterp.experiments.io.Csv;
+import dev.advinterp.experiments.io.Html;
 import dev.advinterp.experiments.io.ImageCodec;
 import dev.advinterp.experiments.metrics.dissection.BitMask;
 import dev.advinterp.experiments.metrics.dissection.Concepts;
@@ -404,12 +405,12 @@ public final class DissectionRun {
                         });
             }
             StringBuilder html = new StringBuilder();
-            html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dissection of ").append(esc(modelName)).append(" (")
-                    .append(esc(result.layer())).append(")</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
+            html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Dissection of ").append(Html.escape(modelName)).append(" (")
+                    .append(Html.escape(result.layer())).append(")</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
                             + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f0f0f0}"
                             + ".unit{margin:6px 0}.unit img{display:block}h2{margin-top:2em}</style></head><body>\n");
-            html.append("<h1>Network dissection of ").append(esc(modelName)).append(", layer ").append(esc(result.layer())).append("</h1>\n");
-            html.append("<p>").append(result.images()).append(" images of ").append(esc(images.name())).append(result.unreadable() > 0
+            html.append("<h1>Network dissection of ").append(Html.escape(modelName)).append(", layer ").append(Html.escape(result.layer())).append("</h1>\n");
+            html.append("<p>").append(result.images()).append(" images of ").append(Html.escape(images.name())).append(result.unreadable() > 0
                     ? " (" + result.unreadable() + " unreadable, left out)" : "").append("; thresholds at the top ")
                     .append(String.format(Locale.ROOT, "%.2f%%", 100 * s.quantile())).append(" of each unit's activations (")
                     .append(result.real().exact() ? "exact" : "streaming REQ sketch").append("); a unit is aligned with its best label when IoU ≥ ")
@@ -417,7 +418,7 @@ public final class DissectionRun {
                             + s.eps() + " (pixel units), scored against the clean images' masks").append(". Units are numbered from 0, their "
                             + "channel in the layer (NetDissect's tally files, tally_*.csv, number them from 1).</p>\n");
             html.append("<h2>Table 2: aligned units per category (% of ").append(result.real().table().units()).append(" units)</h2>\n<table><tr><th>images</th>");
-            for (String cat : result.concepts().categories()) html.append("<th>").append(esc(cat)).append("</th>");
+            for (String cat : result.concepts().categories()) html.append("<th>").append(Html.escape(cat)).append("</th>");
             html.append("<th>all</th></tr>\n");
             for (SetResult r : sets) {
                 html.append("<tr><td>").append(r.set()).append("</td>");
@@ -441,16 +442,12 @@ public final class DissectionRun {
                     for (byte[] t : tiles[si][u.unit()]) if (t != null) ts.add(ImageCodec.decode(t));
                     String name = String.format("%s_unit%04d.png", r.set(), u.unit());
                     ImageCodec.writePng(strips.resolve(name), MaskOverlay.strip(ts, Math.max(96, side), caption));
-                    html.append("<div class=\"unit\"><img src=\"").append(STRIPS).append('/').append(name).append("\" alt=\"").append(esc(caption))
+                    html.append("<div class=\"unit\"><img src=\"").append(STRIPS).append('/').append(name).append("\" alt=\"").append(Html.escape(caption))
                             .append("\"></div>\n");
                 }
             }
             html.append("</body></html>\n");
             AtomicFile.writeString(folder.file(HTML), html);
-        }
-
-        private static String esc(String s) {
-            return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
         }
     }
 }

@@ -37,7 +37,7 @@ import java.util.Map;
 public record Preset(String name, ScenesOptions scenes, List<Training> models, int batch, int advEpochs, float advLr, int evalImages,
                      ActivationRule.Quantile activation, int dissectImages, float dissectEps, int mapsImages, int mapsIterations, int mapsUnits, int mapsTop) {
     public static final List<String> NAMES = List.of("quick", "default", "paper");
-    static final String SCHEDULE = "warmup:1:cosine";
+    public static final String SCHEDULE = "warmup:1:cosine";
 
     /** How one architecture is trained normally. */
     public record Training(Architecture arch, float width, int epochs, float lr) {

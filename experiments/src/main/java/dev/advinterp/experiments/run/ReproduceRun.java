@@ -147,6 +147,20 @@ public final class ReproduceRun {
         void run(PrintStream out) throws IOException;
     }
 
+    /** Tables 1 and 3 as the study measures them (the paper's FGSM ε = 1, σ = 1, at least 10 activating images). */
+    public static ConsistencyRun.Settings consistencySettings(Preset preset) {
+        return new ConsistencyRun.Settings(null, AttackSpec.fgsm(1f), preset.activation(), 1.0, 10, preset.batch());
+    }
+
+    /** Table 2 as the study measures it: NetDissect's defaults, ILLC at the preset's ε. */
+    public static DissectionRun.Settings dissectionSettings(Preset preset) {
+        DissectionRun.Settings d = DissectionRun.Settings.defaults();
+        return new DissectionRun.Settings(null, "illc", preset.dissectEps(), d.iou(), d.quantile(), preset.batch(), d.top(), d.budgetValues());
+    }
+
+    /** The consistent loss of the -Adv models (Eq. 6). */
+    public static final ConsistentLoss.Options CONSISTENT_LOSS = ConsistentLoss.Options.defaults();
+
     /** The architectures of the full-scale study, as the paper has them (VGG-16 without batch normalisation). */
     static final List<Architecture> PAPER_ARCHS = List.of(Architecture.ALEXNET, Architecture.VGG16, Architecture.RESNET18);
 
@@ -298,18 +312,13 @@ public final class ReproduceRun {
         Preset.Training t = m.training();
         return m.adversarial()
                 ? new TrainRun.Settings(t.arch(), from.layout(), from.width(), preset.advEpochs(), preset.batch(), preset.advLr(), 0.9f, 5e-4f, false,
-                "cosine", 2, true, ConsistentLoss.Options.defaults())
+                "cosine", 2, true, CONSISTENT_LOSS)
                 : new TrainRun.Settings(t.arch(), null, t.width(), t.epochs(), preset.batch(), t.lr(), 0.9f, 5e-4f, false, Preset.SCHEDULE, 1, true, null);
     }
 
     private void train(Member m, PrintStream out) throws IOException {
         Path init = m.adversarial() ? modelFile(dir, new Member(m.training(), false)) : null;
-        ModelConfig from = null;
-        if (init != null) {
-            try (ImageModel normal = ModelFiles.load(init)) {
-                from = normal.config();
-            }
-        }
+        ModelConfig from = init == null ? null : ModelFiles.config(init);
         TrainRun.Settings s = trainSettings(m, from);
         int size = from == null ? 224 : from.inputSize();
         Map<String, Object> json = new LinkedHashMap<>(s.json());
@@ -329,7 +338,7 @@ public final class ReproduceRun {
     }
 
     private void consistency(Member m, PrintStream out) throws IOException {
-        var s = new ConsistencyRun.Settings(null, AttackSpec.fgsm(1f), preset.activation(), 1.0, 10, preset.batch());
+        var s = consistencySettings(preset);
         try (ImageModel model = load(m)) {
             Dataset data = DataSources.limit(split(false, model.config().inputSize()), preset.evalImages());
             DataSources.requireFits(data, model.config(), modelFile(dir, m));
@@ -344,8 +353,7 @@ public final class ReproduceRun {
     }
 
     private void dissection(Member m, PrintStream out) throws IOException {
-        DissectionRun.Settings d = DissectionRun.Settings.defaults();
-        var s = new DissectionRun.Settings(null, "illc", preset.dissectEps(), d.iou(), d.quantile(), preset.batch(), d.top(), d.budgetValues());
+        var s = dissectionSettings(preset);
         try (ImageModel model = load(m)) {
             BrodenImages images = dissectionImages();
             if (preset.dissectImages() > 0 && preset.dissectImages() < images.size()) images = images.first(preset.dissectImages());

@@ -75,6 +75,16 @@ public final class ModelFiles {
     }
 
     /**
+     * The configuration a file written by {@link #save} (or {@code convert --arch}) carries, read
+     * from its header alone: no weights are loaded.
+     */
+    public static ModelConfig config(Path file) throws IOException {
+        Map<String, String> meta = SafeTensors.readHeader(file).metadata();
+        if (!meta.containsKey("arch")) throw new IllegalArgumentException(file + " does not say which model it holds (no 'arch' in its metadata)");
+        return ModelConfig.fromMetadata(meta, file.toString());
+    }
+
+    /**
      * A model from any weight file: one that carries its configuration (then {@code bare}, if given,
      * must agree on the architecture), or a bare state dict ({@code .pth} or safetensors) built as
      * {@code bare} says.

@@ -64,6 +64,9 @@ class ModelFilesTest {
         try (ImageModel m = ModelFiles.load(bare, new ModelFiles.Bare(Architecture.RESNET18, null, 224, null))) {
             assertEquals(10, m.config().classes());
         }
+        assertEquals(c, ModelFiles.config(f), "the configuration from the header alone");
+        e = assertThrows(IllegalArgumentException.class, () -> ModelFiles.config(bare));
+        assertTrue(e.getMessage().contains("no 'arch' in its metadata"), e.getMessage());
     }
 
     @Test
