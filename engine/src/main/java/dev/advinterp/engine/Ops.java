@@ -201,7 +201,7 @@ public final class Ops {
         be.maxPool2dForward(x, g, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
-            be.maxPool2dBackward(x, dy, g, dx);
+            be.maxPool2dBackward(x, y, dy, g, dx);
             return new Tensor[]{dx};
         });
         return y;
@@ -216,7 +216,7 @@ public final class Ops {
         be.avgPool2dForward(x, g, y);
         Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
-            be.avgPool2dBackward(dy, g, dx);
+            be.avgPool2dBackward(x, y, dy, g, dx);
             return new Tensor[]{dx};
         });
         return y;
@@ -295,7 +295,7 @@ public final class Ops {
                 Tensor dx = Tensor.empty(be, x.shape(), op + ".backward"); // x's shape, not the [n, c, 1, 1] view's
                 Tensor dg = Tensor.empty(be, cs, op + ".backward");
                 Tensor db = Tensor.empty(be, cs, op + ".backward");
-                be.batchNormTrainBackward(x4, dy, gamma, mean, invStd, dx, dg, db);
+                be.batchNormTrainBackward(x4, dy, gamma, mean, invStd, eps, dx, dg, db);
                 return keepNeeded(needs, dx, dg, db);
             });
         } else {

@@ -469,7 +469,8 @@ class BadInputTest {
             Tensor x = t(1, 1, 2, 2), y = t(1, 1, 1, 1);
             PoolGeometry g = new PoolGeometry(1, 1, 40, 40, 2, 2, 2, 2, 0, 0);
             assertThrows(IndexOutOfBoundsException.class, () -> CPU.maxPool2dForward(x, g, y));
-            assertThrows(IndexOutOfBoundsException.class, () -> CPU.avgPool2dBackward(y, g, x));
+            assertThrows(IndexOutOfBoundsException.class, () -> CPU.avgPool2dBackward(x, y, y, g, x));
+            assertThrows(IndexOutOfBoundsException.class, () -> CPU.maxPool2dBackward(x, y, y, g, x));
         }
     }
 }

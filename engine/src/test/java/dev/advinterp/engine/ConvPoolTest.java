@@ -238,6 +238,18 @@ class ConvPoolTest {
     }
 
     @Test
+    void maxPoolPropagatesNaNAndItsGradientGoesToTheLastNaN() {
+        try (var s = Scope.open(); var tape = Tape.start()) {
+            // one 2×2 window holding 7, NaN, NaN, 9: the output is NaN and, as in PyTorch, the last NaN takes dy
+            Tensor x = tape.watch(Tensor.of(new float[]{7, Float.NaN, Float.NaN, 9}, 1, 1, 2, 2));
+            Tensor y = Ops.maxPool2d(x, 2, 2, 0);
+            assertTrue(Float.isNaN(y.toArray()[0]));
+            Tensor dx = tape.backward(y, Tensor.of(new float[]{3}, 1, 1, 1, 1)).of(x);
+            assertArrayEquals(new float[]{0, 0, 3, 0}, dx.toArray());
+        }
+    }
+
+    @Test
     void avgPoolCountsPaddedZeros() {
         try (var s = Scope.open()) {
             Tensor x = Tensor.full(Shape.of(1, 1, 2, 2), 1f);

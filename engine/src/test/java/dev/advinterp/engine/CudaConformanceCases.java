@@ -268,12 +268,12 @@ abstract class CudaConformanceCases {
                 Pair y = out(ys), dx = out(xs);
                 both(b -> b.maxPool2dForward(x.on(b), g, y.on(b)));
                 same("maxPool2dForward " + g, y, EXACT);
-                both(b -> b.maxPool2dBackward(x.on(b), dy.on(b), g, dx.on(b)));
+                both(b -> b.maxPool2dBackward(x.on(b), y.on(b), dy.on(b), g, dx.on(b)));
                 // overlapping windows sum dy in any order
                 same("maxPool2dBackward " + g, dx, ELEMENTWISE * 4);
                 both(b -> b.avgPool2dForward(x.on(b), g, y.on(b)));
                 same("avgPool2dForward " + g, y, REDUCTION);
-                both(b -> b.avgPool2dBackward(dy.on(b), g, dx.on(b)));
+                both(b -> b.avgPool2dBackward(x.on(b), y.on(b), dy.on(b), g, dx.on(b)));
                 same("avgPool2dBackward " + g, dx, REDUCTION);
             }
         }
@@ -319,7 +319,7 @@ abstract class CudaConformanceCases {
                 same("batchNormTrainForward running mean" + at, mean, REDUCTION);
                 same("batchNormTrainForward running variance" + at, var, REDUCTION);
                 Pair dx = out(xs), dg = out(c), db = out(c);
-                both(b -> b.batchNormTrainBackward(x.on(b), dy.on(b), gamma.on(b), saveMean.on(b), saveInvStd.on(b),
+                both(b -> b.batchNormTrainBackward(x.on(b), dy.on(b), gamma.on(b), saveMean.on(b), saveInvStd.on(b), 1e-5f,
                         dx.on(b), dg.on(b), db.on(b)));
                 same("batchNormTrainBackward dx" + at, dx, REDUCTION);
                 same("batchNormTrainBackward dγ" + at, dg, REDUCTION);

@@ -200,11 +200,15 @@ public abstract class Backend implements DeviceMemory {
         }
     }
 
-    /** dx (overwritten) gets dy at the first maximum of each window, summed where windows overlap. */
-    public final void maxPool2dBackward(Tensor x, Tensor dy, PoolGeometry g, Tensor dx) {
-        try (BackendCall c = call("maxPool2dBackward", k.pooling()).on("input", x).on("dy", dy).on("dx", dx).pool(g, x, dy)
-                .sameNumel(x, "input", dx, "dx")) {
-            k.pooling().maxBackward(x, dy, g, dx);
+    /**
+     * dx (overwritten) gets dy at the first maximum of each window (the last NaN where the window
+     * holds one), summed where windows overlap. y is the forward's output, which finds the maxima
+     * without recomputing them (cuDNN's backward requires it).
+     */
+    public final void maxPool2dBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
+        try (BackendCall c = call("maxPool2dBackward", k.pooling()).on("input", x).on("output", y).on("dy", dy).on("dx", dx)
+                .pool(g, x, y).sameNumel(y, "output", dy, "dy").sameNumel(x, "input", dx, "dx")) {
+            k.pooling().maxBackward(x, y, dy, g, dx);
         }
     }
 
@@ -214,9 +218,14 @@ public abstract class Backend implements DeviceMemory {
         }
     }
 
-    public final void avgPool2dBackward(Tensor dy, PoolGeometry g, Tensor dx) {
-        try (BackendCall c = call("avgPool2dBackward", k.pooling()).on("dy", dy).on("dx", dx).pool(g, dx, dy)) {
-            k.pooling().avgBackward(dy, g, dx);
+    /**
+     * dx (overwritten) gets each window's dy divided by the window's size. The gradient depends on
+     * neither x nor y; both are passed because cuDNN's backward takes them.
+     */
+    public final void avgPool2dBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
+        try (BackendCall c = call("avgPool2dBackward", k.pooling()).on("input", x).on("output", y).on("dy", dy).on("dx", dx)
+                .pool(g, x, y).sameNumel(y, "output", dy, "dy").sameNumel(x, "input", dx, "dx")) {
+            k.pooling().avgBackward(x, y, dy, g, dx);
         }
     }
 
@@ -260,13 +269,18 @@ public abstract class Backend implements DeviceMemory {
         }
     }
 
-    /** Backward of the training mode (overwrites dx, dgamma, dbeta). */
-    public final void batchNormTrainBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+    /**
+     * Backward of the training mode (overwrites dx, dgamma, dbeta). eps is the forward's: cuDNN
+     * takes it beside the saved statistics, and a library that saves the variance instead of 1/σ
+     * (oneDNN) needs it to recover the variance.
+     */
+    public final void batchNormTrainBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, float eps,
                                              Tensor dx, Tensor dgamma, Tensor dbeta) {
         try (BackendCall c = call("batchNormTrainBackward", k.batchNorm()).on("x", x).on("dy", dy).on("gamma", gamma)
                 .on("saved mean", saveMean).on("saved 1/std", saveInvStd).on("dx", dx).on("dgamma", dgamma).on("dbeta", dbeta)
                 .batchNorm(x, gamma, saveMean, saveInvStd, dgamma, dbeta).sameNumel(x, "x", dy, "dy").sameNumel(x, "x", dx, "dx")) {
-            k.batchNorm().trainBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            if (!(eps > 0)) throw new IllegalArgumentException("batchNormTrainBackward: eps must be positive, got " + eps);
+            k.batchNorm().trainBackward(x, dy, gamma, saveMean, saveInvStd, eps, dx, dgamma, dbeta);
         }
     }
 

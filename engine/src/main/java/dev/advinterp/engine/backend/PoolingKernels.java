@@ -7,11 +7,11 @@ public interface PoolingKernels extends KernelFamily {
 
     void maxForward(Tensor x, PoolGeometry g, Tensor y);
 
-    void maxBackward(Tensor x, Tensor dy, PoolGeometry g, Tensor dx);
+    void maxBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx);
 
     void avgForward(Tensor x, PoolGeometry g, Tensor y);
 
-    void avgBackward(Tensor dy, PoolGeometry g, Tensor dx);
+    void avgBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx);
 
     void adaptiveAvgForward(Tensor x, Tensor y);
 

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * {@link GoldenWeights} (first checked bit for bit against values the script stored). Logits and
  * loss: relative error below 1e-4. Input gradient of the mean cross-entropy: see
  * {@link Golden#assertCloseAcrossKinks} with tolerance 1e-3; at this size a float32 kink flip
- * somewhere is likely, and no input keeps all of them away.
+ * somewhere is likely, and no input keeps all of them away (which units flip depends on the
+ * convolution's summation order: im2col and oneDNN flip different ones).
  */
 class GoldenFullSizeTest {
 

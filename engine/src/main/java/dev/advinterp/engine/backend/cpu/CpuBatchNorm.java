@@ -42,8 +42,8 @@ final class CpuBatchNorm implements BatchNormKernels {
     }
 
     @Override
-    public void trainBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
-                              Tensor dbeta) {
+    public void trainBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, float eps, Tensor dx,
+                              Tensor dgamma, Tensor dbeta) {
         trainBackward(seg(x), seg(dy), seg(gamma), seg(saveMean), seg(saveInvStd), seg(dx), seg(dgamma), seg(dbeta), x.dim(0),
                 x.dim(1), hw(x));
     }

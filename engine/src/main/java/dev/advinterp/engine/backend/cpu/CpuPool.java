@@ -26,8 +26,8 @@ final class CpuPool implements PoolingKernels {
     }
 
     @Override
-    public void maxBackward(Tensor x, Tensor dy, PoolGeometry g, Tensor dx) {
-        maxBackward(x.segment(), dy.segment(), g, dx.segment());
+    public void maxBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
+        maxBackward(x.segment(), y.segment(), dy.segment(), g, dx.segment());
     }
 
     @Override
@@ -36,7 +36,7 @@ final class CpuPool implements PoolingKernels {
     }
 
     @Override
-    public void avgBackward(Tensor dy, PoolGeometry g, Tensor dx) {
+    public void avgBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
         avgBackward(dy.segment(), g, dx.segment());
     }
 
@@ -75,8 +75,11 @@ final class CpuPool implements PoolingKernels {
         });
     }
 
-    /** dx gets each window's dy at the first position holding the window's maximum. */
-    static void maxBackward(MemorySegment x, MemorySegment dy, PoolGeometry g, MemorySegment dx) {
+    /**
+     * dx gets each window's dy at the first position holding the window's maximum y (the forward's
+     * selection: the first of equal maxima, the last NaN where the window holds one).
+     */
+    static void maxBackward(MemorySegment x, MemorySegment y, MemorySegment dy, PoolGeometry g, MemorySegment dx) {
         int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
         Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
             for (int pl = s; pl < e; pl++) {
@@ -86,23 +89,34 @@ final class CpuPool implements PoolingKernels {
                     int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
                     for (int ox = 0; ox < ow; ox++) {
                         int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
-                        float m = Float.NEGATIVE_INFINITY;
-                        long arg = -1;
-                        for (int iy = y0; iy < y1; iy++) {
-                            for (int ix = x0; ix < x1; ix++) {
-                                long idx = xb + (long) iy * w + ix;
-                                float v = x.getAtIndex(F, idx);
-                                if (v > m || arg < 0 || Float.isNaN(v)) {
-                                    m = v;
-                                    arg = idx;
-                                }
-                            }
-                        }
-                        dx.setAtIndex(F, arg, dx.getAtIndex(F, arg) + dy.getAtIndex(F, yb + (long) oy * ow + ox));
+                        long at = yb + (long) oy * ow + ox;
+                        long arg = argmax(x, y.getAtIndex(F, at), xb, w, y0, y1, x0, x1);
+                        dx.setAtIndex(F, arg, dx.getAtIndex(F, arg) + dy.getAtIndex(F, at));
                     }
                 }
             }
         });
+    }
+
+    /** The index of the window's element the forward chose as its maximum m. */
+    private static long argmax(MemorySegment x, float m, long xb, int w, int y0, int y1, int x0, int x1) {
+        if (Float.isNaN(m)) {
+            for (int iy = y1 - 1; iy >= y0; iy--) {
+                for (int ix = x1 - 1; ix >= x0; ix--) {
+                    long idx = xb + (long) iy * w + ix;
+                    if (Float.isNaN(x.getAtIndex(F, idx))) return idx;
+                }
+            }
+        } else {
+            for (int iy = y0; iy < y1; iy++) {
+                for (int ix = x0; ix < x1; ix++) {
+                    long idx = xb + (long) iy * w + ix;
+                    if (x.getAtIndex(F, idx) == m) return idx;
+                }
+            }
+        }
+        throw new IllegalArgumentException("maxPool2dBackward: the output " + m + " is not in its window of the input"
+                + " (the output is not this input's max pooling)");
     }
 
     static void avgForward(MemorySegment x, PoolGeometry g, MemorySegment y) {

@@ -31,8 +31,6 @@ final class CudaBatchNorm implements BatchNormKernels {
 
     private final CudaDevice device;
     private final Map<BnKey, BnPlan> plans = new HashMap<>();
-    /** ε of the training forward that filled each saveInvStd buffer (by device address), for the backward. */
-    private final Map<Long, Float> eps = new HashMap<>();
 
     CudaBatchNorm(CudaDevice device) {
         this.device = device;
@@ -68,9 +66,6 @@ final class CudaBatchNorm implements BatchNormKernels {
         BnPlan p = plan(x);
         device.dnn("batch normalisation").batchNormForwardTraining(p.x, ptr(x), ptr(y), p.params, ptr(gamma), ptr(beta), momentum,
                 ptr(runningMean), ptr(runningVar), eps, ptr(saveMean), ptr(saveInvStd));
-        // addresses are reused by the allocator, so the map stays small; the bound only guards odd callers
-        if (this.eps.size() > 4096) this.eps.clear();
-        this.eps.put(ptr(saveInvStd), eps);
     }
 
     @Override
@@ -80,18 +75,13 @@ final class CudaBatchNorm implements BatchNormKernels {
                 ptr(runningMean), ptr(runningVar), eps);
     }
 
-    /**
-     * cuDNN recomputes nothing when given the saved mean and 1/σ, but its signature still takes the
-     * ε of the forward; the Backend call does not carry it, so the ε recorded by the training forward
-     * that filled saveInvStd is passed (PyTorch's default 1e-5 if that buffer was filled elsewhere).
-     */
+    /** cuDNN recomputes nothing when given the saved mean and 1/σ; its signature still takes the forward's ε. */
     @Override
-    public void trainBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
-                              Tensor dbeta) {
+    public void trainBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, float eps, Tensor dx,
+                              Tensor dgamma, Tensor dbeta) {
         BnPlan p = plan(x);
-        float e = eps.getOrDefault(ptr(saveInvStd), 1e-5f);
         device.dnn("batch normalisation").batchNormBackward(p.x, ptr(x), ptr(dy), ptr(dx), p.params, ptr(gamma), ptr(dgamma), ptr(dbeta),
-                e, ptr(saveMean), ptr(saveInvStd));
+                eps, ptr(saveMean), ptr(saveInvStd));
     }
 
     @Override

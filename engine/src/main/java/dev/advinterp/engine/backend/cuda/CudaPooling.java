@@ -28,12 +28,10 @@ final class CudaPooling implements PoolingKernels {
     static final List<Kernel> KERNELS = List.of(ADAPTIVE_AVG_POOL_FORWARD, ADAPTIVE_AVG_POOL_BACKWARD);
 
     private final CudaDevice device;
-    private final Scratch poolOutput;
     private final Map<PoolKey, PoolPlan> plans = new HashMap<>();
 
     CudaPooling(CudaDevice device) {
         this.device = device;
-        this.poolOutput = device.scratch("max-pool recomputed output");
     }
 
     private record PoolKey(PoolGeometry g, int mode) {
@@ -66,14 +64,10 @@ final class CudaPooling implements PoolingKernels {
         device.dnn("pooling").poolingForward(p.pool, p.x, ptr(x), p.y, ptr(y));
     }
 
-    /** cuDNN's backward needs the forward output, which the Backend call does not carry: it is recomputed. */
     @Override
-    public void maxBackward(Tensor x, Tensor dy, PoolGeometry g, Tensor dx) {
+    public void maxBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
         PoolPlan p = plan(g, Cudnn.CUDNN_POOLING_MAX_DETERMINISTIC);
-        long y = poolOutput.ensure(dy.numel() * Float.BYTES);
-        Cudnn dnn = device.dnn("pooling");
-        dnn.poolingForward(p.pool, p.x, ptr(x), p.y, y);
-        dnn.poolingBackward(p.pool, p.y, y, ptr(dy), p.x, ptr(x), ptr(dx));
+        device.dnn("pooling").poolingBackward(p.pool, p.y, ptr(y), ptr(dy), p.x, ptr(x), ptr(dx));
     }
 
     @Override
@@ -82,14 +76,10 @@ final class CudaPooling implements PoolingKernels {
         device.dnn("pooling").poolingForward(p.pool, p.x, ptr(x), p.y, ptr(y));
     }
 
-    /**
-     * Average pooling's gradient does not depend on x or y, which the Backend call does not carry;
-     * cuDNN's signature still asks for them, so dy stands in for y and dx (overwritten) for x.
-     */
     @Override
-    public void avgBackward(Tensor dy, PoolGeometry g, Tensor dx) {
+    public void avgBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
         PoolPlan p = plan(g, Cudnn.CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING);
-        device.dnn("pooling").poolingBackward(p.pool, p.y, ptr(dy), ptr(dy), p.x, ptr(dx), ptr(dx));
+        device.dnn("pooling").poolingBackward(p.pool, p.y, ptr(y), ptr(dy), p.x, ptr(x), ptr(dx));
     }
 
     @Override
