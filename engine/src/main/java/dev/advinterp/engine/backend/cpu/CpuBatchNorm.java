@@ -3,17 +3,24 @@ package dev.advinterp.engine.backend.cpu;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.BatchNormKernels;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * Batch normalisation over {@code [n, c, hw]}, one channel per task, statistics in float64 with
- * two passes (mean, then centred variance) so that they do not lose precision on large batches.
+ * two passes (mean, then centred variance) so that they do not lose precision on large batches;
+ * the sums and the elementwise maps on the Vector API ({@link CpuVectors}).
  * Training forward reads x twice and writes y once (12 bytes per element); backward reads x and
  * dy twice and writes dx once.
  */
 final class CpuBatchNorm implements BatchNormKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     /** Java on bounds-checked segments. */
     @Override
@@ -66,16 +73,13 @@ final class CpuBatchNorm implements BatchNormKernels {
                 double sum = 0;
                 for (int i = 0; i < n; i++) {
                     long b = ((long) i * c + ch) * hw;
-                    for (int k = 0; k < hw; k++) sum += x.getAtIndex(F, b + k);
+                    sum += CpuVectors.sum(x, b, b + hw);
                 }
                 double mean = sum / m;
                 double sq = 0;
                 for (int i = 0; i < n; i++) {
                     long b = ((long) i * c + ch) * hw;
-                    for (int k = 0; k < hw; k++) {
-                        double d = x.getAtIndex(F, b + k) - mean;
-                        sq += d * d;
-                    }
+                    sq += CpuVectors.sumOfSquaredDeviations(x, b, b + hw, mean);
                 }
                 double var = sq / m;
                 double invStd = 1.0 / Math.sqrt(var + eps);
@@ -83,7 +87,7 @@ final class CpuBatchNorm implements BatchNormKernels {
                 float shift = (float) (beta.getAtIndex(F, ch) - mean * gamma.getAtIndex(F, ch) * invStd);
                 for (int i = 0; i < n; i++) {
                     long b = ((long) i * c + ch) * hw;
-                    for (int k = 0; k < hw; k++) y.setAtIndex(F, b + k, x.getAtIndex(F, b + k) * scale + shift);
+                    CpuVectors.affine(x, scale, shift, y, b, b + hw);
                 }
                 saveMean.setAtIndex(F, ch, (float) mean);
                 saveInvStd.setAtIndex(F, ch, (float) invStd);
@@ -103,7 +107,7 @@ final class CpuBatchNorm implements BatchNormKernels {
                 float scale = (float) (gamma.getAtIndex(F, ch) * invStd);
                 float shift = (float) (beta.getAtIndex(F, ch) - runMean.getAtIndex(F, ch) * gamma.getAtIndex(F, ch) * invStd);
                 long b = (long) pl * hw;
-                for (int k = 0; k < hw; k++) y.setAtIndex(F, b + k, x.getAtIndex(F, b + k) * scale + shift);
+                CpuVectors.affine(x, scale, shift, y, b, b + hw);
             }
         });
     }
@@ -121,11 +125,8 @@ final class CpuBatchNorm implements BatchNormKernels {
                 double sdy = 0, sdyx = 0;
                 for (int i = 0; i < n; i++) {
                     long b = ((long) i * c + ch) * hw;
-                    for (int k = 0; k < hw; k++) {
-                        double d = dy.getAtIndex(F, b + k);
-                        sdy += d;
-                        sdyx += d * (x.getAtIndex(F, b + k) - mean);
-                    }
+                    sdy += CpuVectors.sum(dy, b, b + hw);
+                    sdyx += CpuVectors.sumOfProductsWithDeviations(dy, x, b, b + hw, mean);
                 }
                 double dg = sdyx * invStd;
                 dgamma.setAtIndex(F, ch, (float) dg);
@@ -135,9 +136,7 @@ final class CpuBatchNorm implements BatchNormKernels {
                 float meanF = (float) mean;
                 for (int i = 0; i < n; i++) {
                     long b = ((long) i * c + ch) * hw;
-                    for (int k = 0; k < hw; k++) {
-                        dx.setAtIndex(F, b + k, a * dy.getAtIndex(F, b + k) - bco * (x.getAtIndex(F, b + k) - meanF) - cco);
-                    }
+                    backwardData(x, dy, dx, a, bco, cco, meanF, b, b + hw);
                 }
             }
         });
@@ -154,16 +153,26 @@ final class CpuBatchNorm implements BatchNormKernels {
                 double sdy = 0, sdyx = 0;
                 for (int i = 0; i < n; i++) {
                     long b = ((long) i * c + ch) * hw;
-                    for (int k = 0; k < hw; k++) {
-                        float d = dy.getAtIndex(F, b + k);
-                        dx.setAtIndex(F, b + k, d * scale);
-                        sdy += d;
-                        sdyx += d * (x.getAtIndex(F, b + k) - mean);
-                    }
+                    CpuElementwise.scale(dy, scale, dx, b, b + hw);
+                    sdy += CpuVectors.sum(dy, b, b + hw);
+                    sdyx += CpuVectors.sumOfProductsWithDeviations(dy, x, b, b + hw, mean);
                 }
                 if (dgamma != null) dgamma.setAtIndex(F, ch, (float) (sdyx * invStd));
                 if (dbeta != null) dbeta.setAtIndex(F, ch, (float) sdy);
             }
         });
+    }
+
+    /** dx = a·dy − b·(x − mean) − c over [s, e), in float32 in that order (the scalar code's bits). */
+    private static void backwardData(MemorySegment x, MemorySegment dy, MemorySegment dx, float a, float b, float c, float mean,
+                                     long s, long e) {
+        long i = s;
+        for (long bound = s + S.loopBound(e - s); i < bound; i += S.length()) {
+            long off = i * Float.BYTES;
+            FloatVector d = FloatVector.fromMemorySegment(S, dy, off, NATIVE);
+            FloatVector xv = FloatVector.fromMemorySegment(S, x, off, NATIVE);
+            d.mul(a).sub(xv.sub(mean).mul(b)).sub(c).intoMemorySegment(dx, off, NATIVE);
+        }
+        for (; i < e; i++) dx.setAtIndex(F, i, a * dy.getAtIndex(F, i) - b * (x.getAtIndex(F, i) - mean) - c);
     }
 }

@@ -90,14 +90,17 @@ final class CpuElementwise implements ElementwiseKernels {
     }
 
     static void scale(MemorySegment x, float a, MemorySegment out, long n) {
-        forBlocks(n, (s, e) -> {
-            long i = s;
-            long bound = s + S.loopBound(e - s);
-            for (; i < bound; i += S.length()) {
-                FloatVector.fromMemorySegment(S, x, i * 4, NATIVE).mul(a).intoMemorySegment(out, i * 4, NATIVE);
-            }
-            for (; i < e; i++) out.setAtIndex(F, i, a * x.getAtIndex(F, i));
-        });
+        forBlocks(n, (s, e) -> scale(x, a, out, s, e));
+    }
+
+    /** out[i] = a·x[i] over [s, e), on the calling thread. */
+    static void scale(MemorySegment x, float a, MemorySegment out, long s, long e) {
+        long i = s;
+        long bound = s + S.loopBound(e - s);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromMemorySegment(S, x, i * 4, NATIVE).mul(a).intoMemorySegment(out, i * 4, NATIVE);
+        }
+        for (; i < e; i++) out.setAtIndex(F, i, a * x.getAtIndex(F, i));
     }
 
     static void relu(MemorySegment x, MemorySegment y, long n) {
@@ -138,9 +141,8 @@ final class CpuElementwise implements ElementwiseKernels {
     static void addBias(MemorySegment y, MemorySegment bias, int outer, int channels, int inner) {
         Parallel.forRange(outer * channels, Math.max(1, GRAIN / Math.max(1, inner)), (s, e) -> {
             for (int oc = s; oc < e; oc++) {
-                float b = bias.getAtIndex(F, oc % channels);
                 long base = (long) oc * inner;
-                for (int i = 0; i < inner; i++) y.setAtIndex(F, base + i, y.getAtIndex(F, base + i) + b);
+                CpuVectors.affine(y, 1f, bias.getAtIndex(F, oc % channels), y, base, base + inner); // y·1 + b is y + b
             }
         });
     }
@@ -153,19 +155,19 @@ final class CpuElementwise implements ElementwiseKernels {
                 float a = scale.getAtIndex(F, oc % channels);
                 float b = shift == null ? 0f : shift.getAtIndex(F, oc % channels);
                 long base = (long) oc * inner;
-                for (int i = 0; i < inner; i++) y.setAtIndex(F, base + i, a * x.getAtIndex(F, base + i) + b);
+                CpuVectors.affine(x, a, b, y, base, base + inner);
             }
         });
     }
 
-    /** dbias[c] = Σ dy[o, c, i], each channel summed in float64 in a fixed order. */
+    /** dbias[c] = Σ dy[o, c, i], each channel summed in float64 in a fixed order ({@link CpuVectors#sum} per plane). */
     static void sumBias(MemorySegment dy, int outer, int channels, int inner, MemorySegment dbias) {
         Parallel.forRange(channels, 1, (s, e) -> {
             for (int c = s; c < e; c++) {
                 double acc = 0;
                 for (int o = 0; o < outer; o++) {
                     long base = ((long) o * channels + c) * inner;
-                    for (int i = 0; i < inner; i++) acc += dy.getAtIndex(F, base + i);
+                    acc += CpuVectors.sum(dy, base, base + inner);
                 }
                 dbias.setAtIndex(F, c, (float) acc);
             }

@@ -119,7 +119,8 @@ final class CpuFused implements FusedKernels {
 
     /**
      * Row r: m = max, lse = m + log Σ exp(x − m), loss_r = lse − x[label]; grad = scale·(exp(x − lse) − onehot)/rows.
-     * Reads the logits twice and writes the gradient once: 12 bytes per logit.
+     * Reads the logits three times and writes the gradient once, one row per task, on the Vector API
+     * with exp in float64 lanes ({@link CpuVectors#sumOfExp}).
      */
     static double softmaxCrossEntropy(MemorySegment logits, int rows, int cols, int[] labels, MemorySegment grad,
                                       float gradScale, float[] rowLosses) {
@@ -128,22 +129,13 @@ final class CpuFused implements FusedKernels {
         Parallel.forRange(rows, Math.max(1, 4096 / cols), (s, e) -> {
             for (int r = s; r < e; r++) {
                 long b = (long) r * cols;
-                float m = Float.NEGATIVE_INFINITY;
-                boolean nan = false;
-                for (int j = 0; j < cols; j++) {
-                    float v = logits.getAtIndex(F, b + j);
-                    nan |= Float.isNaN(v);
-                    m = Math.max(m, v);
-                }
-                double z = 0;
-                for (int j = 0; j < cols; j++) z += Math.exp(logits.getAtIndex(F, b + j) - m);
-                double lse = m + Math.log(z);
-                losses[r] = nan ? Double.NaN : lse - logits.getAtIndex(F, b + labels[r]);
+                float m = CpuVectors.max(logits, b, b + cols); // NaN if the row holds one
+                double lse = m + Math.log(CpuVectors.sumOfExp(logits, b, b + cols, m));
+                long label = b + labels[r];
+                losses[r] = Float.isNaN(m) ? Double.NaN : lse - logits.getAtIndex(F, label);
                 if (grad != null) {
-                    for (int j = 0; j < cols; j++) {
-                        double p = Math.exp(logits.getAtIndex(F, b + j) - lse);
-                        grad.setAtIndex(F, b + j, (float) ((p - (j == labels[r] ? 1 : 0)) * gs));
-                    }
+                    CpuVectors.expScaled(logits, b, b + cols, lse, gs, grad);
+                    grad.setAtIndex(F, label, (float) ((Math.exp(logits.getAtIndex(F, label) - lse) - 1) * gs));
                 }
             }
         });
@@ -155,20 +147,15 @@ final class CpuFused implements FusedKernels {
         return total / rows;
     }
 
-    /** loss = mean((a − b)²); gradA = 2(a − b)/N; gradB = −gradA. Reads a and b once, writes each gradient once. */
+    /**
+     * loss = mean((a − b)²); gradA = 2(a − b)/N; gradB = −gradA. Reads a and b once, writes each
+     * gradient once (16 bytes per element), in the fixed blocks of the reductions, on the Vector API.
+     * The gradients are bit-identical to a one-by-one loop; the loss sums exact float64 squares in
+     * lanes ({@link CpuVectors#squaredDifference}).
+     */
     static double featureMatching(MemorySegment a, MemorySegment b, MemorySegment gradA, MemorySegment gradB, long n) {
         float k = 2f / n;
-        double total = CpuReductions.blockedSum(n, (s, e) -> {
-            double acc = 0;
-            for (long i = s; i < e; i++) {
-                float d = a.getAtIndex(F, i) - b.getAtIndex(F, i);
-                acc += (double) d * d;
-                if (gradA != null) gradA.setAtIndex(F, i, k * d);
-                if (gradB != null) gradB.setAtIndex(F, i, -k * d);
-            }
-            return acc;
-        });
-        return total / n;
+        return CpuReductions.blockedSum(n, (s, e) -> CpuVectors.squaredDifference(a, b, s, e, k, gradA, gradB)) / n;
     }
 
     /**

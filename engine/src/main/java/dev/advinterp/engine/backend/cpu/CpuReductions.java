@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Sums and selections. Every reduction is deterministic whatever the
  * thread count: the input is cut into fixed blocks of {@link CpuElementwise#GRAIN} elements, each
- * block is summed in float64, and the block sums are added in block order.
+ * block is summed in float64 ({@link CpuVectors}), and the block sums are added in block order.
  */
 final class CpuReductions implements ReductionKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -35,19 +35,14 @@ final class CpuReductions implements ReductionKernels {
         topk(x.segment(), rows, cols, k, indices, values);
     }
 
-    /** Each row summed in float64 in column order, one row per task. Reads x once. */
+    /** Each row's squares summed in float64 ({@link CpuVectors#sumOfSquares}), one row per task. Reads x once. */
     @Override
     public void rowNorms(Tensor x, int rows, int cols, Tensor out) {
         MemorySegment xs = x.segment(), o = out.segment();
         Parallel.forRange(rows, Math.max(1, CpuElementwise.GRAIN / Math.max(1, cols)), (s, e) -> {
             for (int r = s; r < e; r++) {
                 long b = (long) r * cols;
-                double acc = 0;
-                for (int j = 0; j < cols; j++) {
-                    double v = xs.getAtIndex(F, b + j);
-                    acc += v * v;
-                }
-                o.setAtIndex(F, r, (float) Math.sqrt(acc));
+                o.setAtIndex(F, r, (float) Math.sqrt(CpuVectors.sumOfSquares(xs, b, b + cols)));
             }
         });
     }
@@ -85,11 +80,7 @@ final class CpuReductions implements ReductionKernels {
     }
 
     static double sum(MemorySegment x, long n) {
-        return blockedSum(n, (s, e) -> {
-            double acc = 0;
-            for (long i = s; i < e; i++) acc += x.getAtIndex(F, i);
-            return acc;
-        });
+        return blockedSum(n, (s, e) -> CpuVectors.sum(x, s, e));
     }
 
     static void argmax(MemorySegment x, int rows, int cols, int[] out) {

@@ -1,0 +1,111 @@
+package dev.advinterp.engine.backend.cpu;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The shared Vector API loops against one-by-one loops over odd ranges (vector tails, ranges that
+ * start off a vector boundary): the maps bit for bit, the float64 sums to float64 rounding, exp
+ * within a few float64 ulps, and each sum the same on a second run.
+ */
+class CpuVectorsTest {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final long[][] RANGES = {{0, 0}, {0, 1}, {3, 4}, {0, 7}, {1, 40}, {5, 1_000}, {0, 65_536}, {13, 70_001}};
+
+    private static MemorySegment random(Arena a, SplittableRandom r, long n) {
+        MemorySegment s = a.allocate(F, n);
+        for (long i = 0; i < n; i++) s.setAtIndex(F, i, (float) (r.nextGaussian() * 3 + 0.5));
+        return s;
+    }
+
+    private static void assertSum(double want, double got, double magnitude, String what) {
+        assertEquals(want, got, 1e-12 * Math.max(1, magnitude), what);
+    }
+
+    @Test
+    void sumsAgreeWithOneByOneLoopsAndRepeatThemselves() {
+        SplittableRandom r = new SplittableRandom(11);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment x = random(a, r, 70_001), y = random(a, r, 70_001);
+            for (long[] rg : RANGES) {
+                long s = rg[0], e = rg[1];
+                double sum = 0, sq = 0, dev = 0, prod = 0, abs = 0, mean = 0.25;
+                for (long i = s; i < e; i++) {
+                    double v = x.getAtIndex(F, i), w = y.getAtIndex(F, i);
+                    sum += v;
+                    sq += v * v;
+                    dev += (v - mean) * (v - mean);
+                    prod += w * (v - mean);
+                    abs += Math.abs(v) + Math.abs(w) * Math.abs(v - mean);
+                }
+                String at = " over [" + s + ", " + e + ")";
+                assertSum(sum, CpuVectors.sum(x, s, e), abs, "sum" + at);
+                assertSum(sq, CpuVectors.sumOfSquares(x, s, e), sq, "sum of squares" + at);
+                assertSum(dev, CpuVectors.sumOfSquaredDeviations(x, s, e, mean), dev, "squared deviations" + at);
+                assertSum(prod, CpuVectors.sumOfProductsWithDeviations(y, x, s, e, mean), abs, "products" + at);
+                assertEquals(Double.doubleToRawLongBits(CpuVectors.sum(x, s, e)), Double.doubleToRawLongBits(CpuVectors.sum(x, s, e)),
+                        "the same bits twice" + at);
+            }
+        }
+    }
+
+    @Test
+    void squaredDifferenceWritesTheGradientsBitForBit() {
+        SplittableRandom r = new SplittableRandom(12);
+        try (Arena a = Arena.ofConfined()) {
+            long n = 70_001;
+            MemorySegment x = random(a, r, n), y = random(a, r, n), ga = a.allocate(F, n), gb = a.allocate(F, n);
+            for (long[] rg : RANGES) {
+                long s = rg[0], e = rg[1];
+                float k = 2f / 77;
+                double want = 0;
+                double got = CpuVectors.squaredDifference(x, y, s, e, k, ga, gb);
+                for (long i = s; i < e; i++) {
+                    float d = x.getAtIndex(F, i) - y.getAtIndex(F, i);
+                    want += (double) d * d;
+                    assertEquals(Float.floatToRawIntBits(k * d), Float.floatToRawIntBits(ga.getAtIndex(F, i)), "gradA at " + i);
+                    assertEquals(Float.floatToRawIntBits(-k * d), Float.floatToRawIntBits(gb.getAtIndex(F, i)), "gradB at " + i);
+                }
+                assertSum(want, got, want, "squared difference over [" + s + ", " + e + ")");
+            }
+        }
+    }
+
+    @Test
+    void maxExpAndAffineAgreeWithOneByOneLoops() {
+        SplittableRandom r = new SplittableRandom(13);
+        try (Arena a = Arena.ofConfined()) {
+            long n = 70_001;
+            MemorySegment x = random(a, r, n), out = a.allocate(F, n);
+            for (long[] rg : RANGES) {
+                long s = rg[0], e = rg[1];
+                String at = " over [" + s + ", " + e + ")";
+                float m = Float.NEGATIVE_INFINITY;
+                for (long i = s; i < e; i++) m = Math.max(m, x.getAtIndex(F, i));
+                assertEquals(m, CpuVectors.max(x, s, e), "max" + at);
+                double z = 0;
+                for (long i = s; i < e; i++) z += Math.exp(x.getAtIndex(F, i) - 1.5);
+                assertSum(z, CpuVectors.sumOfExp(x, s, e, 1.5), z * 1e3, "sum of exp" + at);
+                CpuVectors.expScaled(x, s, e, 1.5, 0.01, out);
+                for (long i = s; i < e; i++) {
+                    float want = (float) (Math.exp(x.getAtIndex(F, i) - 1.5) * 0.01);
+                    assertTrue(Math.abs(want - out.getAtIndex(F, i)) <= Math.ulp(want), "exp·scale at " + i + at);
+                }
+                CpuVectors.affine(x, 0.7f, -0.2f, out, s, e);
+                for (long i = s; i < e; i++) {
+                    assertEquals(Float.floatToRawIntBits(x.getAtIndex(F, i) * 0.7f + -0.2f), Float.floatToRawIntBits(out.getAtIndex(F, i)),
+                            "affine at " + i);
+                }
+            }
+            x.setAtIndex(F, 20, Float.NaN);
+            assertTrue(Float.isNaN(CpuVectors.max(x, 0, 40)), "a NaN in the range makes the max NaN");
+        }
+    }
+}
