@@ -1,5 +1,7 @@
 package dev.advinterp.engine;
 
+import dev.advinterp.engine.memory.NativeMemory;
+
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -25,8 +27,12 @@ import java.util.Optional;
  * @param winogradTile   {@code advinterp.conv.winograd.tile}: Winograd's output tile, 2 or 4
  * @param blas           {@code ADVINTERP_BLAS} (else {@code advinterp.blas}): {@code auto}, {@code bundled},
  *                       {@code system}, {@code none} or the path of a libopenblas
- * @param dnnl           {@code ADVINTERP_DNNL} (else {@code advinterp.dnnl}): {@code none} (the default: convolutions by
- *                       im2col/Winograd and the GEMM), {@code auto} (the oneDNN of the Maven jar) or the path of a libdnnl.so.3
+ * @param dnnl           {@code ADVINTERP_DNNL} (else {@code advinterp.dnnl}): {@code auto} (the default: the oneDNN of the
+ *                       Maven jar, im2col where it cannot load), {@code none} (convolutions by im2col/Winograd and the
+ *                       GEMM) or the path of a libdnnl.so.3
+ * @param hostCache      {@code ADVINTERP_HOST_CACHE} (else {@code advinterp.host.cache}): the most idle bytes the host's
+ *                       caching allocator keeps ({@code auto}: a quarter of physical memory; {@code none}; or a size
+ *                       such as {@code 2g}); see {@link dev.advinterp.engine.memory.NativeMemory}
  * @param cache          {@code ADVINTERP_CACHE}: where the bundled OpenBLAS and oneDNN are unpacked and computed tables (WordNet distances) are kept
  * @param cudaPath       {@code ADVINTERP_CUDA_PATH}: folders searched first for the CUDA libraries ({@code :}-separated), or null
  * @param libraryPath    {@code LD_LIBRARY_PATH}: searched next for the CUDA libraries, or null
@@ -35,7 +41,7 @@ import java.util.Optional;
  * @param openblasCoreType {@code OPENBLAS_CORETYPE}: read by OpenBLAS itself; here only to be reported, or null
  */
 public record EngineConfig(String device, boolean profile, int threads, boolean winograd, int winogradTile, String blas, String dnnl,
-                           Path cache, String cudaPath, String libraryPath, String virtualEnv, String home,
+                           String hostCache, Path cache, String cudaPath, String libraryPath, String virtualEnv, String home,
                            String openblasCoreType) {
     /** The system property that names the root scope's device. */
     public static final String DEVICE_PROPERTY = "advinterp.device";
@@ -52,6 +58,7 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(blas, "blas");
         Objects.requireNonNull(dnnl, "dnnl");
+        Objects.requireNonNull(hostCache, "hostCache");
         Objects.requireNonNull(cache, "cache");
         if (threads < 1) throw new IllegalArgumentException("advinterp.threads: " + threads + " threads; at least 1");
         if (winogradTile != 2 && winogradTile != 4) {
@@ -95,10 +102,13 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
         String blas = Optional.ofNullable(env.get("ADVINTERP_BLAS")).or(() -> property(properties, "advinterp.blas"))
                 .orElse("auto").strip();
         String dnnl = Optional.ofNullable(env.get("ADVINTERP_DNNL")).or(() -> property(properties, "advinterp.dnnl"))
-                .orElse("none").strip();
+                .orElse("auto").strip();
+        String hostCache = Optional.ofNullable(env.get("ADVINTERP_HOST_CACHE")).or(() -> property(properties, "advinterp.host.cache"))
+                .orElse("auto").strip();
+        NativeMemory.parseLimit(hostCache, 0); // a value it cannot use fails here, naming the knob
         Path cache = Optional.ofNullable(env.get("ADVINTERP_CACHE")).map(Path::of)
                 .orElseGet(() -> Path.of(property(properties, "user.home").orElse(""), ".cache", "advinterp"));
-        return new EngineConfig(device, profile, threads, winograd, Integer.parseInt(tile), blas, dnnl, cache, env.get("ADVINTERP_CUDA_PATH"),
+        return new EngineConfig(device, profile, threads, winograd, Integer.parseInt(tile), blas, dnnl, hostCache, cache, env.get("ADVINTERP_CUDA_PATH"),
                 env.get("LD_LIBRARY_PATH"), env.get("VIRTUAL_ENV"), env.get("HOME"), env.get("OPENBLAS_CORETYPE"));
     }
 
@@ -153,28 +163,28 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
     }
 
     public EngineConfig withDevice(String word) {
-        return new EngineConfig(word, profile, threads, winograd, winogradTile, blas, dnnl, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(word, profile, threads, winograd, winogradTile, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withProfile(boolean on) {
-        return new EngineConfig(device, on, threads, winograd, winogradTile, blas, dnnl, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(device, on, threads, winograd, winogradTile, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withWinograd(boolean on, int tile) {
-        return new EngineConfig(device, profile, threads, on, tile, blas, dnnl, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(device, profile, threads, on, tile, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withBlas(String choice, Path cacheFolder) {
-        return new EngineConfig(device, profile, threads, winograd, winogradTile, choice, dnnl, cacheFolder, cudaPath, libraryPath, virtualEnv,
+        return new EngineConfig(device, profile, threads, winograd, winogradTile, choice, dnnl, hostCache, cacheFolder, cudaPath, libraryPath, virtualEnv,
                 home, openblasCoreType);
     }
 
     /** CUDA libraries searched for in {@code cudaPath} and {@code libraryPath} only (no Python environments). */
     public EngineConfig withCudaSearch(String cudaPathFolders, String libraryPathFolders) {
-        return new EngineConfig(device, profile, threads, winograd, winogradTile, blas, dnnl, cache, cudaPathFolders, libraryPathFolders, null,
+        return new EngineConfig(device, profile, threads, winograd, winogradTile, blas, dnnl, hostCache, cache, cudaPathFolders, libraryPathFolders, null,
                 null, openblasCoreType);
     }
 }

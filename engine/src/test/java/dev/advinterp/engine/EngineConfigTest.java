@@ -50,7 +50,13 @@ class EngineConfigTest {
         // the environment variable wins over the property, as before
         assertEquals("none", EngineConfig.read(Map.of("advinterp.blas", "system"), Map.of("ADVINTERP_BLAS", "none")).blas());
         assertEquals("auto", EngineConfig.read(Map.of("advinterp.dnnl", "none"), Map.of("ADVINTERP_DNNL", "auto")).dnnl());
-        assertEquals("none", EngineConfig.read(Map.of(), Map.of()).dnnl(), "oneDNN is asked for, not yet the default");
+        assertEquals("auto", EngineConfig.read(Map.of(), Map.of()).dnnl(), "oneDNN by default");
+        assertEquals("auto", EngineConfig.read(Map.of(), Map.of()).hostCache(), "the host cache on by default");
+        assertEquals("512m", EngineConfig.read(Map.of("advinterp.host.cache", "2g"), Map.of("ADVINTERP_HOST_CACHE", "512m")).hostCache(),
+                "the environment first");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> EngineConfig.read(Map.of(), Map.of("ADVINTERP_HOST_CACHE", "plenty")));
+        assertTrue(bad.getMessage().contains("ADVINTERP_HOST_CACHE"), bad.getMessage());
     }
 
     @Test

@@ -1,29 +1,74 @@
 package dev.advinterp.engine.memory;
 
+import dev.advinterp.engine.EngineConfig;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Host memory for tensors, straight from the C library (64-byte aligned, so that SIMD loads and
- * OpenBLAS see aligned rows), with current and peak statistics.
+ * Host memory for tensors: 64-byte aligned blocks (so that SIMD loads and OpenBLAS see aligned
+ * rows) from the C library's {@code posix_memalign}, large ones kept for reuse by a caching
+ * allocator, with statistics.
  *
- * <p>Host allocations go to {@code posix_memalign}/{@code free}: glibc already caches freed
- * chunks, so a second caching layer would only hide memory from the statistics. The segments
- * handed out have global scope; safety against use after free comes from {@code Storage}, which
- * checks its state before any access through the public API.
+ * <h2>Policy</h2>
+ * <ul>
+ * <li><b>Small requests</b> (below {@link #LARGE}, 1 MiB) go to {@code posix_memalign}/{@code free}
+ *     directly: glibc keeps freed small chunks in its bins and hands them out again with their
+ *     pages still mapped.</li>
+ * <li><b>Large requests</b> are rounded up to a whole MiB and served from the cache when it holds an
+ *     idle block of that size or up to an eighth larger (the smallest such; of one size, the last
+ *     freed); otherwise from the system, whose fresh pages the first writer faults in.</li>
+ * <li><b>A freed large block goes to the cache</b>, not back to the system. glibc maps blocks above
+ *     its mmap threshold (at most 32 MiB) and unmaps them on free, and trims the top of its heap, so
+ *     without the cache a training step pays the page faults of fresh memory for the same sizes in
+ *     every iteration (first-touching a new 38 MB block costs more than a pass of arithmetic over it).</li>
+ * <li><b>The cache is bounded</b>: at most {@link #cacheLimit()} idle bytes ({@code ADVINTERP_HOST_CACHE},
+ *     default a quarter of physical memory; {@code none} turns the cache off). Past it, the blocks
+ *     freed longest ago go back to the system. A system allocation that fails empties the cache
+ *     and tries once more. {@link #emptyCache()} returns every idle block.</li>
+ * </ul>
+ * Statistics: {@link #currentBytes()} counts the bytes tensors asked for and hold now (what the
+ * engine's memory figures report), {@link #reservedBytes()} what the allocator holds from the
+ * system (live blocks at their rounded size, plus the idle ones), with their peaks, and the
+ * cache's hits and misses ({@link #cacheStats()}).
+ *
+ * <p>The segments handed out have global scope; safety against use after free comes from
+ * {@code Storage}, which checks its state before any access through the public API.
  */
 public final class NativeMemory {
     public static final long ALIGNMENT = 64;
+    /** Requests from this size on are cached. */
+    public static final long LARGE = 1L << 20;
+    private static final long ROUND = 1L << 20;
 
     private static final MethodHandle POSIX_MEMALIGN;
     private static final MethodHandle FREE;
     private static final AtomicLong CURRENT = new AtomicLong();
     private static final AtomicLong PEAK = new AtomicLong();
     private static final AtomicLong ALLOCATIONS = new AtomicLong();
+
+    // the cache: guarded by NativeMemory.class
+    private static final TreeMap<Long, ArrayDeque<Long>> IDLE_BY_SIZE = new TreeMap<>();
+    /** Idle blocks in the order they were freed (address → size), oldest first. */
+    private static final LinkedHashMap<Long, Long> IDLE_BY_AGE = new LinkedHashMap<>();
+    /** Live large blocks (address → size of the block, which may exceed the request). */
+    private static final Map<Long, Long> LIVE_LARGE = new HashMap<>();
+    private static long limit = -1;
+    private static long idleBytes, reserved, peakReserved, hits, misses, returned;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -40,37 +85,152 @@ public final class NativeMemory {
     /** Allocates {@code bytes} (at least 1) of uninitialised, 64-byte aligned host memory. */
     public static MemorySegment allocate(long bytes) {
         if (bytes <= 0) throw new IllegalArgumentException("allocation of " + bytes + " bytes");
-        int rc;
-        MemorySegment address;
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            rc = (int) POSIX_MEMALIGN.invokeExact(out, ALIGNMENT, bytes);
-            address = out.get(ValueLayout.ADDRESS, 0);
-        } catch (Throwable t) {
-            throw new IllegalStateException("posix_memalign failed", t);
-        }
-        if (rc != 0 || address.address() == 0) {
-            throw new OutOfMemoryError("cannot allocate " + bytes + " bytes of host memory for a tensor (posix_memalign returned " + rc + ")");
-        }
+        long address = bytes >= LARGE && cacheLimit() > 0 ? allocateLarge(bytes) : system(bytes, bytes);
         long now = CURRENT.addAndGet(bytes);
         PEAK.accumulateAndGet(now, Math::max);
         ALLOCATIONS.incrementAndGet();
-        return address.reinterpret(bytes);
+        return MemorySegment.ofAddress(address).reinterpret(bytes);
     }
 
-    /** Frees a segment returned by {@link #allocate}. */
+    /** Frees a segment returned by {@link #allocate}: a large block goes to the cache. */
     public static void free(MemorySegment segment) {
-        try {
-            FREE.invokeExact(segment);
-        } catch (Throwable t) {
-            throw new IllegalStateException("free failed", t);
+        long address = segment.address();
+        boolean cached;
+        synchronized (NativeMemory.class) {
+            Long size = LIVE_LARGE.remove(address);
+            cached = size != null;
+            if (cached) {
+                IDLE_BY_SIZE.computeIfAbsent(size, k -> new ArrayDeque<>()).push(address);
+                IDLE_BY_AGE.put(address, size);
+                idleBytes += size;
+                trimTo(limit);
+            }
         }
+        if (!cached) systemFree(address);
         CURRENT.addAndGet(-segment.byteSize());
     }
 
-    /** Bytes of tensor memory in use now. */
+    private static synchronized long allocateLarge(long bytes) {
+        long size = (bytes + ROUND - 1) / ROUND * ROUND;
+        Map.Entry<Long, ArrayDeque<Long>> fit = IDLE_BY_SIZE.ceilingEntry(size);
+        if (fit != null && fit.getKey() <= size + size / 8) {
+            long address = fit.getValue().pop();
+            if (fit.getValue().isEmpty()) IDLE_BY_SIZE.remove(fit.getKey());
+            IDLE_BY_AGE.remove(address);
+            idleBytes -= fit.getKey();
+            LIVE_LARGE.put(address, fit.getKey());
+            hits++;
+            return address;
+        }
+        misses++;
+        long address;
+        try {
+            address = system(size, bytes);
+        } catch (OutOfMemoryError e) {
+            trimTo(0);
+            address = system(size, bytes);
+        }
+        LIVE_LARGE.put(address, size);
+        reserved += size;
+        peakReserved = Math.max(peakReserved, reserved);
+        return address;
+    }
+
+    /** Returns the oldest idle blocks to the system until at most {@code bytes} stay idle. */
+    private static void trimTo(long bytes) {
+        var it = IDLE_BY_AGE.entrySet().iterator();
+        while (idleBytes > bytes && it.hasNext()) {
+            var e = it.next();
+            it.remove();
+            long address = e.getKey(), size = e.getValue();
+            ArrayDeque<Long> same = IDLE_BY_SIZE.get(size);
+            same.remove(address);
+            if (same.isEmpty()) IDLE_BY_SIZE.remove(size);
+            idleBytes -= size;
+            reserved -= size;
+            returned++;
+            systemFree(address);
+        }
+    }
+
+    /** Returns every idle block of the cache to the system. */
+    public static synchronized void emptyCache() {
+        trimTo(0);
+    }
+
+    /** The most idle bytes the cache keeps ({@code ADVINTERP_HOST_CACHE}); 0 when it is off. */
+    public static synchronized long cacheLimit() {
+        if (limit < 0) limit = parseLimit(EngineConfig.current().hostCache(), physicalMemory());
+        return limit;
+    }
+
+    /** Sets the most idle bytes the cache keeps (0 turns it off), returning idle blocks past it at once; for tests and long programs. */
+    public static synchronized void cacheLimit(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("host cache limit " + bytes + " bytes");
+        limit = bytes;
+        trimTo(bytes);
+    }
+
+    /**
+     * The cache limit a setting gives: {@code auto} a quarter of {@code physical}, {@code none} or
+     * {@code 0} off, else a size in bytes with an optional k, m or g suffix (powers of 1024).
+     *
+     * @throws IllegalArgumentException naming the knob for anything else
+     */
+    public static long parseLimit(String setting, long physical) {
+        String s = setting.strip().toLowerCase(Locale.ROOT);
+        if (s.equals("auto")) return physical / 4;
+        if (s.equals("none") || s.equals("off")) return 0;
+        long unit = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1;
+        };
+        String digits = unit == 1 ? s : s.substring(0, s.length() - 1);
+        try {
+            long v = Long.parseLong(digits.strip());
+            if (v >= 0) return Math.multiplyExact(v, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            // fall through to the error
+        }
+        throw new IllegalArgumentException("ADVINTERP_HOST_CACHE must be auto, none or a size such as 2g or 512m, got '" + setting + "'");
+    }
+
+    /** MemTotal of /proc/meminfo, or 8 GiB where there is none. */
+    static long physicalMemory() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux, or an unexpected format: the fallback below
+        }
+        return 8L << 30;
+    }
+
+    /** The caching allocator's counters at one moment. */
+    public record CacheStats(long limit, long idleBytes, long reservedBytes, long peakReservedBytes, long hits, long misses,
+                             long returnedBlocks) {
+        /** One line for {@code doctor} and the memory report. */
+        public String describe() {
+            return String.format(Locale.ROOT, "limit %d MiB, %d MiB idle, %d MiB reserved (peak %d MiB); %d hits, %d misses, %d blocks returned",
+                    limit >> 20, idleBytes >> 20, reservedBytes >> 20, peakReservedBytes >> 20, hits, misses, returnedBlocks);
+        }
+    }
+
+    public static synchronized CacheStats cacheStats() {
+        return new CacheStats(cacheLimit(), idleBytes, reserved, peakReserved, hits, misses, returned);
+    }
+
+    /** Bytes of tensor memory in use now, as requested. */
     public static long currentBytes() {
         return CURRENT.get();
+    }
+
+    /** Bytes of large blocks held from the system now, live and idle (small blocks are glibc's). */
+    public static synchronized long reservedBytes() {
+        return reserved;
     }
 
     /** Highest {@link #currentBytes()} since the start or the last {@link #resetPeak()}. */
@@ -86,5 +246,33 @@ public final class NativeMemory {
     /** Starts a new peak measurement from the current use. */
     public static void resetPeak() {
         PEAK.set(CURRENT.get());
+        synchronized (NativeMemory.class) {
+            peakReserved = reserved;
+        }
+    }
+
+    private static long system(long bytes, long requested) {
+        int rc;
+        MemorySegment address;
+        try (var arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            rc = (int) POSIX_MEMALIGN.invokeExact(out, ALIGNMENT, bytes);
+            address = out.get(ValueLayout.ADDRESS, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException("posix_memalign failed", t);
+        }
+        if (rc != 0 || address.address() == 0) {
+            throw new OutOfMemoryError("cannot allocate " + requested + " bytes of host memory for a tensor (posix_memalign returned "
+                    + rc + ")");
+        }
+        return address.address();
+    }
+
+    private static void systemFree(long address) {
+        try {
+            FREE.invokeExact(MemorySegment.ofAddress(address));
+        } catch (Throwable t) {
+            throw new IllegalStateException("free failed", t);
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.advinterp.experiments.cli;
 
 import dev.advinterp.engine.Device;
 import dev.advinterp.engine.backend.Backend;
+import dev.advinterp.engine.memory.NativeMemory;
 import dev.advinterp.nn.MemoryProfile;
 import dev.advinterp.nn.models.Architecture;
 import dev.advinterp.nn.models.ImageModel;
@@ -49,6 +50,7 @@ final class MemoryCommand implements Callable<Integer> {
                 System.out.println(MemoryProfile.measure(m, batch).markdownRow());
             }
         }
+        if (backend.device() == Device.CPU) System.err.println("memory: host cache " + NativeMemory.cacheStats().describe());
         return 0;
     }
 }

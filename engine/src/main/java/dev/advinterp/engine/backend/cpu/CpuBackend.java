@@ -8,6 +8,7 @@ import dev.advinterp.engine.backend.ConvolutionKernels;
 import dev.advinterp.engine.backend.Diagnostics;
 import dev.advinterp.engine.backend.GemmKernels;
 import dev.advinterp.engine.memory.HostMemory;
+import dev.advinterp.engine.memory.NativeMemory;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
@@ -73,14 +74,15 @@ public final class CpuBackend extends Backend {
         return blasLoad;
     }
 
-    /** The cores and the engine's pool, the SIMD width, the Java heap, and the BLAS in use (from where, how configured) or what was tried. */
+    /** The cores and the engine's pool, the SIMD width, the Java heap, the host memory cache, and the BLAS in use (from where, how configured) or what was tried. */
     @Override
     public Diagnostics diagnostics() {
         Diagnostics.Builder d = Diagnostics.builder()
                 .line("cores", Runtime.getRuntime().availableProcessors() + " available, engine pool " + Parallel.THREADS + " threads")
                 .line("SIMD", FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit vectors (" + FloatVector.SPECIES_PREFERRED.length()
                         + " floats) through the Vector API")
-                .line("heap", (Runtime.getRuntime().maxMemory() >> 20) + " MiB max");
+                .line("heap", (Runtime.getRuntime().maxMemory() >> 20) + " MiB max")
+                .line("host cache", NativeMemory.cacheStats().describe());
         if (blasLoad.blas().isPresent()) {
             OpenBlas b = blasLoad.blas().get();
             String env = EngineConfig.current().openblasCoreType();

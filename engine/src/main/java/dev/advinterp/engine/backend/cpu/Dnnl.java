@@ -121,7 +121,7 @@ public final class Dnnl {
         Dnnl found = null;
         try {
             if (choice.equals("none")) {
-                attempts.add("ADVINTERP_DNNL=none (the default): oneDNN not loaded; ADVINTERP_DNNL=auto uses the one in the Maven jar");
+                attempts.add("ADVINTERP_DNNL=none: oneDNN not loaded; ADVINTERP_DNNL=auto (the default) uses the one in the Maven jar");
             } else if (choice.equals("auto") || choice.isEmpty()) {
                 if (!BundledLibraries.present(BUNDLE, "libdnnl.so.3") || !BundledLibraries.present(OPENCL, "libOpenCL.so.1")) {
                     attempts.add("bundled: the org.bytedeco:dnnl and org.bytedeco:opencl linux-x86_64 jars are not on the class path");
