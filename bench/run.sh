@@ -18,7 +18,7 @@ root="$(dirname "$here")"
 native=0
 quick=0
 wait_idle=0
-# empty: the kernel benchmarks (the model benchmarks in this module have their own driver, models.sh)
+# empty: the kernel benchmarks (the model benchmarks and the fused ops have their own drivers, models.sh and fused.sh)
 user_filter=''
 while [[ $# -gt 0 ]]; do
   case "$1" in
