@@ -31,7 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *     pages still mapped.</li>
  * <li><b>Large requests</b> are rounded up to a whole MiB and served from the cache when it holds an
  *     idle block of that size or up to an eighth larger (the smallest such; of one size, the last
- *     freed); otherwise from the system, whose fresh pages the first writer faults in.</li>
+ *     freed); otherwise from the system, aligned to 2 MiB and advised for transparent huge pages
+ *     ({@code madvise(MADV_HUGEPAGE)}, which Linux honours when THP is {@code always} or
+ *     {@code madvise}): the first writer then faults in 2 MiB pages, 512 times fewer faults than
+ *     4 KiB ones.</li>
  * <li><b>A freed large block goes to the cache</b>, not back to the system. glibc maps blocks above
  *     its mmap threshold (at most 32 MiB) and unmaps them on free, and trims the top of its heap, so
  *     without the cache a training step pays the page faults of fresh memory for the same sizes in
@@ -55,8 +58,14 @@ public final class NativeMemory {
     public static final long LARGE = 1L << 20;
     private static final long ROUND = 1L << 20;
 
+    /** The alignment of large blocks: a transparent huge page. */
+    private static final long HUGE_PAGE = 2L << 20;
+    private static final int MADV_HUGEPAGE = 14;
+
     private static final MethodHandle POSIX_MEMALIGN;
     private static final MethodHandle FREE;
+    /** madvise, or null where the C library lacks it. */
+    private static final MethodHandle MADVISE;
     private static final AtomicLong CURRENT = new AtomicLong();
     private static final AtomicLong PEAK = new AtomicLong();
     private static final AtomicLong ALLOCATIONS = new AtomicLong();
@@ -77,6 +86,8 @@ public final class NativeMemory {
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
         FREE = linker.downcallHandle(libc.find("free").orElseThrow(),
                 FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        MADVISE = libc.find("madvise").map(f -> linker.downcallHandle(f,
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
     }
 
     private NativeMemory() {
@@ -85,7 +96,7 @@ public final class NativeMemory {
     /** Allocates {@code bytes} (at least 1) of uninitialised, 64-byte aligned host memory. */
     public static MemorySegment allocate(long bytes) {
         if (bytes <= 0) throw new IllegalArgumentException("allocation of " + bytes + " bytes");
-        long address = bytes >= LARGE && cacheLimit() > 0 ? allocateLarge(bytes) : system(bytes, bytes);
+        long address = bytes >= LARGE && cacheLimit() > 0 ? allocateLarge(bytes) : system(bytes, bytes, ALIGNMENT);
         long now = CURRENT.addAndGet(bytes);
         PEAK.accumulateAndGet(now, Math::max);
         ALLOCATIONS.incrementAndGet();
@@ -125,11 +136,12 @@ public final class NativeMemory {
         misses++;
         long address;
         try {
-            address = system(size, bytes);
+            address = system(size, bytes, HUGE_PAGE);
         } catch (OutOfMemoryError e) {
             trimTo(0);
-            address = system(size, bytes);
+            address = system(size, bytes, HUGE_PAGE);
         }
+        adviseHugePages(address, size);
         LIVE_LARGE.put(address, size);
         reserved += size;
         peakReserved = Math.max(peakReserved, reserved);
@@ -251,12 +263,22 @@ public final class NativeMemory {
         }
     }
 
-    private static long system(long bytes, long requested) {
+    /** Asks for transparent huge pages over [address, address + bytes); a refusal only costs the 4 KiB faults. */
+    private static void adviseHugePages(long address, long bytes) {
+        if (MADVISE == null) return;
+        try {
+            int ignored = (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), bytes, MADV_HUGEPAGE);
+        } catch (Throwable t) {
+            // advice only
+        }
+    }
+
+    private static long system(long bytes, long requested, long alignment) {
         int rc;
         MemorySegment address;
         try (var arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            rc = (int) POSIX_MEMALIGN.invokeExact(out, ALIGNMENT, bytes);
+            rc = (int) POSIX_MEMALIGN.invokeExact(out, alignment, bytes);
             address = out.get(ValueLayout.ADDRESS, 0);
         } catch (Throwable t) {
             throw new IllegalStateException("posix_memalign failed", t);

@@ -17,11 +17,13 @@ class DiagnosticsTest {
     }
 
     @Test
-    void theCpuBackendNamesItsCoresSimdHeapAndBlas() {
+    void theCpuBackendNamesItsCoresSimdHeapHostCacheAndBlas() {
         Diagnostics d = Backends.cpu().diagnostics();
         List<String> keys = keys(d);
-        assertEquals(List.of("cores", "SIMD", "heap", "BLAS"), keys.subList(0, 4), keys.toString());
-        String blas = ((Diagnostics.Line) d.items().get(3)).value();
+        assertEquals(List.of("cores", "SIMD", "heap", "host cache", "BLAS"), keys.subList(0, 5), keys.toString());
+        String cache = ((Diagnostics.Line) d.items().get(3)).value();
+        assertTrue(cache.startsWith("limit ") && cache.contains(" hits, "), cache);
+        String blas = ((Diagnostics.Line) d.items().get(4)).value();
         assertTrue(blas.startsWith("OpenBLAS from ") || blas.startsWith("none loaded"), blas);
     }
 
