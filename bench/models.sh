@@ -9,7 +9,7 @@
 #
 # Each workload runs on our side and then at once on PyTorch's, so that both see about the same
 # load from whatever else shares the machine; the load averages go into the report.
-# Results go to bench/results/<time>-models/ (jmh-*.json, jmh-*.log, torch-*.json, torch-*.log, report.md).
+# Results go to bench/results/<time>-models/ (jmh-*.json, jmh-*.log, torch-*.json, torch-*.log, rss-*.txt, report.md).
 # The whole run takes about 15 minutes on an idle 2-core machine, longer on a busy one.
 set -euo pipefail
 
@@ -81,7 +81,9 @@ run_pair() {
   # each other, so wait for the other one to end rather than override the lock.
   local waited=0
   while :; do
-    "$java" "${flags[@]}" -jar "$jar" "dev\.advinterp\.bench\.$cls\." -p workload="$w" -rf json -rff "$out/jmh-$tag.json" \
+    # GNU time's peak RSS of the JMH process includes its forked benchmark JVM (the largest waited-for descendant)
+    /usr/bin/time -f "%M" -o "$out/rss-ours-$tag.txt" \
+      "$java" "${flags[@]}" -jar "$jar" "dev\.advinterp\.bench\.$cls\." -p workload="$w" -rf json -rff "$out/jmh-$tag.json" \
       "${jmh_args[@]}" 2>&1 | tee "$out/jmh-$tag.log" \
       | grep --line-buffered -E "^# (Run progress|Benchmark:)|^$cls\\.|Exception|ERROR" | grep -v 'JMH lock' || true
     grep -q 'Unable to acquire the JMH lock' "$out/jmh-$tag.log" || break
@@ -99,7 +101,8 @@ run_pair() {
   fi
   echo "models.sh: $w: PyTorch"
   # The script writes its results to the JSON file and its progress to stderr.
-  "$python" "$here/torch_models.py" --threads 2 --workloads "$w" --only "$methods" --json "$out/torch-$tag.json" \
+  /usr/bin/time -f "%M" -o "$out/rss-torch-$tag.txt" \
+    "$python" "$here/torch_models.py" --threads 2 --workloads "$w" --only "$methods" --json "$out/torch-$tag.json" \
     "${torch_args[@]}" 2>&1 | tee "$out/torch-$tag.log" | { grep -vE '^(ATen|\s|OpenMP|MKL|Intel|std::|Environment|$)' || true; }
 }
 
@@ -129,5 +132,22 @@ for f in "$out"/torch-*.json; do report_args+=(--torch "$f"); done
 "$python" "$here/models_report.py" "${report_args[@]}" "${notes[@]}" \
   --machine "CPU=$cpu" --machine "JVM=$jvm; engine threads $(nproc)" --machine "OpenBLAS environment=$(openblas_env)" \
   | tee "$out/report.md"
+
+# Whole-process peak memory of each run (the benchmark's steps, warm-up included), both sides.
+{
+  echo
+  echo "### Whole-process peak RSS (MiB; GNU time, each side's whole run of the benchmark class)"
+  echo
+  echo "| benchmark | workload | engine | PyTorch | engine/PyTorch |"
+  echo "|---|---|---:|---:|---:|"
+  for f in "$out"/rss-ours-*.txt; do
+    tag="${f##*/rss-ours-}"; tag="${tag%.txt}"
+    ours=$(tail -1 "$f"); theirs=$(tail -1 "$out/rss-torch-$tag.txt" 2>/dev/null || echo "")
+    if [[ "$ours" =~ ^[0-9]+$ && "$theirs" =~ ^[0-9]+$ ]]; then
+      printf '| %s | %s | %d | %d | %.2f |\n' "${tag%%-*}" "${tag#*-}" $((ours / 1024)) $((theirs / 1024)) \
+        "$(awk -v a="$ours" -v b="$theirs" 'BEGIN { print a / b }')"
+    fi
+  done
+} | tee -a "$out/report.md"
 echo
 echo "models.sh: report saved to $out/report.md"

@@ -8,8 +8,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Max, average and adaptive average pooling, one (image, channel) plane per task. Each reads its
- * input plane once per overlapping window: bytes ≈ 4·(kh·kw/stride²)·|x| + 4·|y|.
+ * Max, average and adaptive average pooling, one (image, channel) plane per task. Max and average
+ * pooling copy each plane into a heap array and work there (the copies are bounds-checked, so a
+ * geometry larger than the tensors is an exception); memory traffic is a read of x and a write of
+ * y, the windows' overlap served from the cache.
  */
 final class CpuPool implements PoolingKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -52,24 +54,44 @@ final class CpuPool implements PoolingKernels {
 
     // ------------------------------------------------------------------ on segments
 
+    /**
+     * Runs {@code body} on each (image, channel) plane of [0, planes), the plane of {@code src}
+     * ({@code in} floats) copied into a heap array and the result ({@code out} floats, cleared
+     * first if {@code zeroOut}, for the scatters of the backward passes) copied back into
+     * {@code dst}: loops over arrays run several times faster than element accesses on segments.
+     */
+    private static void planes(int planes, MemorySegment src, int in, boolean zeroOut, MemorySegment dst, int out, PlaneBody body) {
+        Parallel.forRange(planes, 1, (s, e) -> {
+            float[] a = new float[in], b = new float[out];
+            for (int pl = s; pl < e; pl++) {
+                MemorySegment.copy(src, F, (long) pl * in * Float.BYTES, a, 0, in);
+                if (zeroOut) java.util.Arrays.fill(b, 0f);
+                body.run(pl, a, b);
+                MemorySegment.copy(b, 0, dst, F, (long) pl * out * Float.BYTES, out);
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface PlaneBody {
+        void run(int plane, float[] in, float[] out);
+    }
+
     static void maxForward(MemorySegment x, PoolGeometry g, MemorySegment y) {
         int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
-        Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
-            for (int pl = s; pl < e; pl++) {
-                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
-                for (int oy = 0; oy < oh; oy++) {
-                    int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
-                    for (int ox = 0; ox < ow; ox++) {
-                        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
-                        float m = Float.NEGATIVE_INFINITY;
-                        for (int iy = y0; iy < y1; iy++) {
-                            for (int ix = x0; ix < x1; ix++) {
-                                float v = x.getAtIndex(F, xb + (long) iy * w + ix);
-                                if (v > m || Float.isNaN(v)) m = v;
-                            }
+        planes(g.n() * g.c(), x, h * w, false, y, oh * ow, (pl, in, out) -> {
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+                    float m = Float.NEGATIVE_INFINITY;
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = iy * w + x0, end = iy * w + x1; ix < end; ix++) {
+                            float v = in[ix];
+                            if (v > m || Float.isNaN(v)) m = v;
                         }
-                        y.setAtIndex(F, yb + (long) oy * ow + ox, m);
                     }
+                    out[oy * ow + ox] = m;
                 }
             }
         });
@@ -82,36 +104,38 @@ final class CpuPool implements PoolingKernels {
     static void maxBackward(MemorySegment x, MemorySegment y, MemorySegment dy, PoolGeometry g, MemorySegment dx) {
         int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
         Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
+            float[] in = new float[h * w], grad = new float[h * w], ys = new float[oh * ow], dys = new float[oh * ow];
             for (int pl = s; pl < e; pl++) {
-                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
-                dx.asSlice(xb * 4, (long) h * w * 4).fill((byte) 0);
+                long xb = (long) pl * h * w * Float.BYTES, yb = (long) pl * oh * ow * Float.BYTES;
+                MemorySegment.copy(x, F, xb, in, 0, h * w);
+                MemorySegment.copy(y, F, yb, ys, 0, oh * ow);
+                MemorySegment.copy(dy, F, yb, dys, 0, oh * ow);
+                java.util.Arrays.fill(grad, 0f);
                 for (int oy = 0; oy < oh; oy++) {
                     int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
                     for (int ox = 0; ox < ow; ox++) {
                         int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
-                        long at = yb + (long) oy * ow + ox;
-                        long arg = argmax(x, y.getAtIndex(F, at), xb, w, y0, y1, x0, x1);
-                        dx.setAtIndex(F, arg, dx.getAtIndex(F, arg) + dy.getAtIndex(F, at));
+                        int at = oy * ow + ox;
+                        grad[argmax(in, ys[at], w, y0, y1, x0, x1)] += dys[at];
                     }
                 }
+                MemorySegment.copy(grad, 0, dx, F, xb, h * w);
             }
         });
     }
 
-    /** The index of the window's element the forward chose as its maximum m. */
-    private static long argmax(MemorySegment x, float m, long xb, int w, int y0, int y1, int x0, int x1) {
+    /** The index in the plane of the window's element the forward chose as its maximum m. */
+    private static int argmax(float[] in, float m, int w, int y0, int y1, int x0, int x1) {
         if (Float.isNaN(m)) {
             for (int iy = y1 - 1; iy >= y0; iy--) {
                 for (int ix = x1 - 1; ix >= x0; ix--) {
-                    long idx = xb + (long) iy * w + ix;
-                    if (Float.isNaN(x.getAtIndex(F, idx))) return idx;
+                    if (Float.isNaN(in[iy * w + ix])) return iy * w + ix;
                 }
             }
         } else {
             for (int iy = y0; iy < y1; iy++) {
-                for (int ix = x0; ix < x1; ix++) {
-                    long idx = xb + (long) iy * w + ix;
-                    if (x.getAtIndex(F, idx) == m) return idx;
+                for (int ix = iy * w + x0, end = iy * w + x1; ix < end; ix++) {
+                    if (in[ix] == m) return ix;
                 }
             }
         }
@@ -122,19 +146,16 @@ final class CpuPool implements PoolingKernels {
     static void avgForward(MemorySegment x, PoolGeometry g, MemorySegment y) {
         int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
         float inv = 1f / (g.kh() * g.kw());
-        Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
-            for (int pl = s; pl < e; pl++) {
-                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
-                for (int oy = 0; oy < oh; oy++) {
-                    int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
-                    for (int ox = 0; ox < ow; ox++) {
-                        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
-                        float acc = 0f;
-                        for (int iy = y0; iy < y1; iy++) {
-                            for (int ix = x0; ix < x1; ix++) acc += x.getAtIndex(F, xb + (long) iy * w + ix);
-                        }
-                        y.setAtIndex(F, yb + (long) oy * ow + ox, acc * inv);
+        planes(g.n() * g.c(), x, h * w, false, y, oh * ow, (pl, in, out) -> {
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+                    float acc = 0f;
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = iy * w + x0, end = iy * w + x1; ix < end; ix++) acc += in[ix];
                     }
+                    out[oy * ow + ox] = acc * inv;
                 }
             }
         });
@@ -143,21 +164,14 @@ final class CpuPool implements PoolingKernels {
     static void avgBackward(MemorySegment dy, PoolGeometry g, MemorySegment dx) {
         int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
         float inv = 1f / (g.kh() * g.kw());
-        Parallel.forRange(g.n() * g.c(), 1, (s, e) -> {
-            for (int pl = s; pl < e; pl++) {
-                long xb = (long) pl * h * w, yb = (long) pl * oh * ow;
-                dx.asSlice(xb * 4, (long) h * w * 4).fill((byte) 0);
-                for (int oy = 0; oy < oh; oy++) {
-                    int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
-                    for (int ox = 0; ox < ow; ox++) {
-                        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
-                        float d = dy.getAtIndex(F, yb + (long) oy * ow + ox) * inv;
-                        for (int iy = y0; iy < y1; iy++) {
-                            for (int ix = x0; ix < x1; ix++) {
-                                long idx = xb + (long) iy * w + ix;
-                                dx.setAtIndex(F, idx, dx.getAtIndex(F, idx) + d);
-                            }
-                        }
+        planes(g.n() * g.c(), dy, oh * ow, true, dx, h * w, (pl, in, out) -> {
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(h, oy * g.strideH() - g.padH() + g.kh());
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+                    float d = in[oy * ow + ox] * inv;
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = iy * w + x0, end = iy * w + x1; ix < end; ix++) out[ix] += d;
                     }
                 }
             }

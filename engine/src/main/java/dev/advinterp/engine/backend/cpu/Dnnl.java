@@ -29,6 +29,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * by path first so that libdnnl finds them by soname. Where it cannot load, {@link #load()} says
  * why and the im2col path serves.
  *
+ * <p>Threads: the process has one decision, the engine's thread count ({@link Parallel#THREADS},
+ * {@code advinterp.threads}, the cores by default), and each pool takes it: the engine's own
+ * pool, OpenBLAS's ({@link OpenBlas}), and oneDNN's OpenMP team, whose size libgomp reads from
+ * {@code OMP_NUM_THREADS} when it loads, so that variable is set to the engine's count before
+ * (unless the environment already sets it). The pools never run at once: a backend call runs
+ * on its caller's thread and returns when its library is done, so they do not oversubscribe
+ * the cores.
+ *
  * <p>The numbers below are oneDNN 3.x's C API values (dnnl_types.h); a wrong one makes a call
  * fail with {@code dnnl_invalid_arguments}, which the conformance tests would show.
  */
@@ -120,6 +128,7 @@ public final class Dnnl {
         List<String> attempts = new ArrayList<>();
         Dnnl found = null;
         try {
+            if (!choice.equals("none")) setenvUnlessSet("OMP_NUM_THREADS", String.valueOf(Parallel.THREADS));
             if (choice.equals("none")) {
                 attempts.add("ADVINTERP_DNNL=none: oneDNN not loaded; ADVINTERP_DNNL=auto (the default) uses the one in the Maven jar");
             } else if (choice.equals("auto") || choice.isEmpty()) {
@@ -141,6 +150,17 @@ public final class Dnnl {
             attempts.add("could not extract or load oneDNN (" + e + ")");
         }
         return new LoadResult(Optional.ofNullable(found), List.copyOf(attempts));
+    }
+
+    /** setenv(name, value, 0): the process environment that libgomp reads when it loads; a value already there stays. */
+    private static void setenvUnlessSet(String name, String value) {
+        try (Arena a = Arena.ofConfined()) {
+            MethodHandle setenv = LINKER.downcallHandle(LINKER.defaultLookup().find("setenv").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+            int ignored = (int) setenv.invokeExact(a.allocateFrom(name), a.allocateFrom(value), 0);
+        } catch (Throwable t) {
+            // without it oneDNN takes every core, which is also the engine's default
+        }
     }
 
     private static Dnnl open(Path p) {

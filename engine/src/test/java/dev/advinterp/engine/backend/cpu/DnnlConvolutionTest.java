@@ -40,6 +40,21 @@ class DnnlConvolutionTest {
     }
 
     @Test
+    void oneDnnsOpenMpTeamTakesTheEnginesThreadCount() throws Throwable {
+        Assumptions.assumeTrue(bundled().dnnl().isPresent(), "oneDNN not loaded");
+        var linker = java.lang.foreign.Linker.nativeLinker();
+        var getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.ADDRESS));
+        try (var a = java.lang.foreign.Arena.ofConfined()) {
+            var value = (java.lang.foreign.MemorySegment) getenv.invokeExact(a.allocateFrom("OMP_NUM_THREADS"));
+            assertNotEquals(0L, value.address(), "OMP_NUM_THREADS is set before libgomp loads");
+            String set = value.reinterpret(64).getString(0);
+            String before = System.getenv("OMP_NUM_THREADS"); // the JVM's snapshot of the environment it started with
+            assertEquals(before != null ? before : String.valueOf(Parallel.THREADS), set, "the environment's value wins, else the engine's count");
+        }
+    }
+
+    @Test
     void everyPassAgreesWithTheIm2colReferenceOnRandomGeometries() {
         Dnnl.LoadResult r = bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
