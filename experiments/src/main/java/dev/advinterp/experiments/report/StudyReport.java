@@ -319,7 +319,8 @@ public final class StudyReport {
     /**
      * The paper's finding on a real/adversarial pair of measures: for the normal models the
      * adversarial value is well below the real one, for the consistent-loss models the drop is much
-     * smaller. Said per architecture, from the numbers.
+     * smaller. Said per architecture, from the numbers as the report prints them (a difference
+     * that rounds away is not a finding).
      */
     private String findingDrop(String real, String adversarial, Pair pair, int decimals) throws IOException {
         if (pairs().isEmpty()) return NO_ADV;
@@ -330,7 +331,7 @@ public final class StudyReport {
             double dn = pn[0] - pn[1], da = pa[0] - pa[1];
             String base = n.title();
             String what = n.title() + " " + change(pn, decimals) + ", " + a.title() + " " + change(pa, decimals);
-            if (dn > 0 && da < dn) shows.add(base + " (" + what + ")");
+            if (smallerDropAsPrinted(dn, da, decimals)) shows.add(base + " (" + what + ")");
             else not.add(base + " (" + what + ")");
         }
         String s = "The paper's finding — " + adversarial + " well below " + real + " for the normal models, and a much smaller drop for the "
@@ -338,6 +339,17 @@ public final class StudyReport {
         if (not.isEmpty()) return s + "shows here for every architecture: " + String.join("; ", shows) + ".";
         if (shows.isEmpty()) return s + "does not show here: " + String.join("; ", not) + ".";
         return s + "shows for " + String.join("; ", shows) + ", and not for " + String.join("; ", not) + ".";
+    }
+
+    /**
+     * Whether the normal model's drop {@code normal} is positive and the consistent-loss model's
+     * {@code adv} smaller, both rounded to the {@code decimals} the report prints: the sentence
+     * never claims a difference the reader cannot see in the table.
+     */
+    static boolean smallerDropAsPrinted(double normal, double adv, int decimals) {
+        double scale = Math.pow(10, decimals);
+        double n = Math.round(normal * scale) / scale, a = Math.round(adv * scale) / scale;
+        return n > 0 && a < n;
     }
 
     /** "drops by 0.120 (15%)", "rises by 2 (12%)" or "is undefined": the real value minus the adversarial one. */
