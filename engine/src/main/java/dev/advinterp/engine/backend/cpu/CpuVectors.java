@@ -35,9 +35,8 @@ final class CpuVectors {
 
     /** The lanes of {@code acc} added in lane order, then {@code tail}. */
     private static double total(DoubleVector acc, double tail) {
-        double[] lanes = acc.toArray();
         double t = 0;
-        for (double v : lanes) t += v;
+        for (int lane = 0; lane < LANES; lane++) t += acc.lane(lane);
         return t + tail;
     }
 
