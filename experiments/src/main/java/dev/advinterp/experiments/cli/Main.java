@@ -1,8 +1,11 @@
 package dev.advinterp.experiments.cli;
 
+import dev.advinterp.engine.EngineConfig;
 import dev.advinterp.engine.backend.DeviceUnavailableException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
+
+import java.util.function.Supplier;
 
 /** The {@code advinterp} command line. */
 @Command(name = "advinterp",
@@ -17,7 +20,26 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        String bad = settingsError(() -> EngineConfig.current());
+        if (bad != null) {
+            System.err.println("advinterp: " + printable(bad));
+            System.exit(2);
+        }
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The message of an engine setting it cannot use (an {@code ADVINTERP_*} variable or
+     * {@code -Dadvinterp.*} property, named in the message), or null. Read before any command, so
+     * that a bad value is one line, not a failure deep inside the first backend to start.
+     */
+    static String settingsError(Supplier<EngineConfig> settings) {
+        try {
+            settings.get();
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
     }
 
     /** The configured command line, for tests. */
