@@ -57,33 +57,8 @@ if [[ -n "$only" ]]; then
   done
 fi
 
-if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-# Debian's PyTorch is installed for the system interpreter only.
-python="${TORCH_PYTHON:-/usr/bin/python3}"
-flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
-jar="$here/target/benchmarks.jar"
-
-openblas_env() {
-  echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}$(env | grep -E '^OPENBLAS_' \
-    | grep -vE '^OPENBLAS_(CORETYPE|L2_SIZE)=' | sort | sed 's/^/ /' | tr -d '\n')"
-}
-if [[ $native == 1 ]]; then
-  echo "fused.sh: --native-coretype: unsetting OPENBLAS_CORETYPE (was '${OPENBLAS_CORETYPE:-unset}') and" \
-       "OPENBLAS_L2_SIZE (was '${OPENBLAS_L2_SIZE:-unset}') for the engine and PyTorch; OpenBLAS picks its own kernels"
-  unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-else
-  echo "fused.sh: environment as it is: $(openblas_env)"
-fi
-
-# Build when the jar is missing or older than any source the benchmarks use.
-if [[ ! -f "$jar" ]] || [[ -n "$(find "$root"/{engine,nn,experiments}/src/main "$here/src/main" "$root/pom.xml" \
-      "$root"/{engine,nn,experiments,bench}/pom.xml -newer "$jar" -type f -print -quit)" ]]; then
-  echo "fused.sh: building $jar"
-  (cd "$root" && mvn -B -o -q ${MAVEN_REPO_LOCAL:+-Dmaven.repo.local="$MAVEN_REPO_LOCAL"} -pl bench -am package -DskipTests)
-fi
+tool=fused.sh
+. "$here/common.sh"
 
 out="$here/results/$(date +%Y%m%d-%H%M%S)-fused"
 mkdir -p "$out"

@@ -17,6 +17,8 @@ import argparse
 import json
 import math
 
+from jmh_timing import jmh_score, md_row  # bench/, the script's folder, is on the path
+
 IMAGE = 64 * 3 * 224 * 224
 RESNET18 = 11_689_512
 
@@ -61,14 +63,9 @@ def load_jmh(paths):
         with open(p) as f:
             for r in json.load(f):
                 method = r["benchmark"].split(".")[-1]
-                m = r["primaryMetric"]
-                if m["scoreUnit"] != "ms/op":
-                    raise SystemExit(f"{p}: {r['benchmark']} is in {m['scoreUnit']}, expected ms/op")
-                err = m["scoreError"]
-                best = min(v for fork in m["rawData"] for v in fork)
                 params = r.get("params") or {}
                 value = next(iter(params.values())) if params else None
-                out[(method, value)] = (m["score"], float(err) if err != "NaN" else math.nan, best)
+                out[(method, value)] = jmh_score(p, r)
     return out
 
 
@@ -88,10 +85,6 @@ def fmt_ms(ms, err):
     if err != err:
         return f"{ms:.{digits}f}"
     return f"{ms:.{digits}f} ± {err:.{digits}f}"
-
-
-def row(cells):
-    return "| " + " | ".join(cells) + " |"
 
 
 def main():
@@ -126,14 +119,14 @@ def main():
     print("| | |\n|---|---|")
     for kv in a.machine:
         k, _, v = kv.partition("=")
-        print(row([k, v]))
+        print(md_row([k, v]))
     if info:
-        print(row(["PyTorch", f"{info['torch']}, {info['threads']} threads, CPU capability {info.get('cpu_capability')}"]))
+        print(md_row(["PyTorch", f"{info['torch']}, {info['threads']} threads, CPU capability {info.get('cpu_capability')}"]))
         parallel = "; ".join(l.strip() for l in info["parallel_info"].splitlines()
                              if l.strip() and ("num_threads" in l or "backend" in l))
-        print(row(["PyTorch parallel", parallel.replace("|", "/")]))
+        print(md_row(["PyTorch parallel", parallel.replace("|", "/")]))
     for n in a.note:
-        print(row(["note", n]))
+        print(md_row(["note", n]))
 
     print("\n## Fused ops and elementwise kernels beside a copy\n")
     if engine_copy_row:
@@ -142,7 +135,7 @@ def main():
         print(line + (f"; PyTorch {torch_copy:.1f} GB/s (dst.copy_(src))." if torch_copy else "."))
     print("GB/s = bytes the formula moves (B/el × elements, each operand once) / mean time per call; "
           "\"of copy\" = that over the same side's copy bandwidth; engine/PyTorch = PyTorch's time / the engine's.\n")
-    print(row(["workload", "B/el", "MB", "engine ms", "engine GB/s", "of copy", "PyTorch ms", "PyTorch GB/s", "of copy",
+    print(md_row(["workload", "B/el", "MB", "engine ms", "engine GB/s", "of copy", "PyTorch ms", "PyTorch GB/s", "of copy",
                "engine/PyTorch", "target"]))
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
     missed = []
@@ -173,7 +166,7 @@ def main():
             cells.append(f"≥ {100 * r.target:.0f}%: {'met' if met else '**not met**'}")
             if not met:
                 missed.append(f"{r.label}: {100 * fraction:.0f}% of the copy's bandwidth (target ≥ {100 * r.target:.0f}%)")
-        print(row(cells))
+        print(md_row(cells))
 
     print()
     if missed:

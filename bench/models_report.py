@@ -15,6 +15,8 @@ import argparse
 import json
 import math
 
+from jmh_timing import jmh_score, md_row  # bench/, the script's folder, is on the path
+
 ARCH_NAMES = {"alexnet": "AlexNet", "vgg16": "VGG-16", "vgg16_bn": "VGG-16-BN", "resnet18": "ResNet-18"}
 # The order of the rows: bench/models.sh's, then any other workload in the order first seen.
 ORDER = ["alexnet-224-b8", "vgg16-224-b8", "resnet18-224-b8", "alexnet-64-b64", "vgg16-32-b64", "resnet18-32-b64"]
@@ -38,12 +40,7 @@ def load_jmh(paths):
         with open(p) as f:
             for r in json.load(f):
                 method = ".".join(r["benchmark"].split(".")[-2:])
-                m = r["primaryMetric"]
-                if m["scoreUnit"] != "ms/op":
-                    raise SystemExit(f"{p}: {r['benchmark']} is in {m['scoreUnit']}, expected ms/op")
-                err = m["scoreError"]
-                best = min(v for fork in m["rawData"] for v in fork)
-                out[(method, r["params"]["workload"])] = (m["score"], float(err) if err != "NaN" else math.nan, best)
+                out[(method, r["params"]["workload"])] = jmh_score(p, r)
     return out
 
 
@@ -71,10 +68,6 @@ def fmt(v_err):
     return f"{v:.1f} ± {e:.1f}"
 
 
-def row(cells):
-    return "| " + " | ".join(cells) + " |"
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--jmh", action="append", default=[])
@@ -89,23 +82,23 @@ def main():
     print("| | |\n|---|---|")
     for kv in a.machine:
         k, _, v = kv.partition("=")
-        print(row([k, v]))
+        print(md_row([k, v]))
     if info:
-        print(row(["PyTorch", f"{info['torch']} (torchvision {info['torchvision']}), {info['threads']} threads, "
+        print(md_row(["PyTorch", f"{info['torch']} (torchvision {info['torchvision']}), {info['threads']} threads, "
                               f"CPU capability {info.get('cpu_capability')}, mkldnn available {info['mkldnn_available']}"
                               f" (enabled {info['mkldnn_enabled']})"]))
         parallel = "; ".join(l.strip() for l in info["parallel_info"].splitlines()
                              if l.strip() and ("num_threads" in l or "backend" in l or "MKL" in l))
-        print(row(["PyTorch parallel", parallel.replace("|", "/")]))
+        print(md_row(["PyTorch parallel", parallel.replace("|", "/")]))
     for n in a.note:
-        print(row(["note", n]))
+        print(md_row(["note", n]))
 
     missed = []
     workloads = workloads_of("ModelBenchmark", ours, torch)
     if workloads:
         print("\n## Models: images/s (forward: eval mode, no autograd; training step: forward, cross-entropy, "
               "backward, SGD momentum 0.9, weight decay 5e-4)\n")
-        print(row(["workload", "pass", "ours img/s", "PyTorch img/s", "ours/PyTorch", "best/best", f"target ≥ {MODEL_TARGET:.1f}"]))
+        print(md_row(["workload", "pass", "ours img/s", "PyTorch img/s", "ours/PyTorch", "best/best", f"target ≥ {MODEL_TARGET:.1f}"]))
         print("|---|---|---:|---:|---:|---:|:---:|")
         for w in workloads:
             for method, label in (("ModelBenchmark.forward", "forward"), ("ModelBenchmark.trainStep", "training step")):
@@ -114,21 +107,21 @@ def main():
     cw = workloads_of("ConsistentStepBenchmark", ours, torch)
     if cw:
         print("\n## Consistent-loss step (Eq. 6: α = 0.5, β = 1, ε = 2/255, φ = layer4) beside the plain step: images/s\n")
-        print(row(["workload", "step", "ours img/s", "PyTorch img/s", "ours/PyTorch", "best/best", "target"]))
+        print(md_row(["workload", "step", "ours img/s", "PyTorch img/s", "ours/PyTorch", "best/best", "target"]))
         print("|---|---|---:|---:|---:|---:|:---:|")
         for w in cw:
             missed += table_row(ours, torch, "ConsistentStepBenchmark.consistentStep", w, "consistent", CONSISTENT_TARGET)
             missed += table_row(ours, torch, "ConsistentStepBenchmark.plainStep", w, "plain", MODEL_TARGET)
         print("\nTime of the consistent step as a multiple of the plain step's, same model and batch "
               "(the consistent step does two forwards, an input gradient and one backward through both):\n")
-        print(row(["workload", "ours", "PyTorch"]))
+        print(md_row(["workload", "ours", "PyTorch"]))
         print("|---|---:|---:|")
         for w in cw:
             cells = [describe(w)]
             for side in (ours, torch):
                 c, pl = side.get(("ConsistentStepBenchmark.consistentStep", w)), side.get(("ConsistentStepBenchmark.plainStep", w))
                 cells.append(f"{c[0] / pl[0]:.2f}×" if c and pl else "—")
-            print(row(cells))
+            print(md_row(cells))
 
     print()
     if missed:
@@ -156,7 +149,7 @@ def table_row(ours, torch, method, w, label, target):
     ratio = oi[0] / ti[0] if oi and ti else None
     best = t[2] / o[2] if o and t else None
     met = "—" if ratio is None else ("yes" if ratio >= target else "**no**")
-    print(row([describe(w), label, fmt(oi) if oi else "—", fmt(ti) if ti else "—",
+    print(md_row([describe(w), label, fmt(oi) if oi else "—", fmt(ti) if ti else "—",
                f"{ratio:.2f}" if ratio is not None else "—", f"{best:.2f}" if best is not None else "—", f"≥ {target:.1f}: {met}"]))
     if ratio is not None and ratio < target:
         return [f"{describe(w)} {label}: {ratio:.2f}× PyTorch (target ≥ {target:.1f}×)"]

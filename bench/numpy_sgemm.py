@@ -14,18 +14,9 @@ configuration and the library's own openblas_get_corename.
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
-# Two-sided 99.9% Student-t quantiles (JMH's interval), by degrees of freedom.
-T_999 = {1: 636.62, 2: 31.599, 3: 12.924, 4: 8.610, 5: 6.869, 6: 5.959, 7: 5.408, 8: 5.041, 9: 4.781,
-         10: 4.587, 15: 4.073, 20: 3.850, 30: 3.646}
-
-
-def t_quantile(df):
-    keys = [k for k in sorted(T_999) if k <= df]
-    return T_999[keys[-1]] if keys else float("nan")
+from jmh_timing import measure  # bench/, the script's folder, is on the path
 
 
 def parse_args():
@@ -105,21 +96,7 @@ def time_size(np, n, args):
     b = rng.standard_normal((n, n), dtype=np.float32)
     c = np.empty((n, n), dtype=np.float32)
 
-    def iteration():
-        count = 0
-        start = time.perf_counter()
-        while True:
-            np.matmul(a, b, out=c)
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= args.time:
-                return elapsed / count
-
-    for _ in range(args.warmup):
-        iteration()
-    scores = [iteration() for _ in range(args.iterations)]
-    mean = statistics.fmean(scores)
-    err = t_quantile(len(scores) - 1) * statistics.stdev(scores) / len(scores) ** 0.5 if len(scores) > 1 else float("nan")
+    mean, err, scores = measure(lambda: np.matmul(a, b, out=c), args.warmup, args.iterations, args.time)
     flops = 2.0 * n * n * n
     return {"size": n, "ms": mean * 1e3, "ms_error": err * 1e3, "gflops": flops / mean / 1e9,
             "iterations_ms": [s * 1e3 for s in scores]}

@@ -30,26 +30,17 @@ Student-t interval), and the iterations themselves (best = the fastest).
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from jmh_timing import measure  # bench/, the script's folder, is on the path
 
 IMAGE = (64, 3, 224, 224)
 RESNET18_PARAMS = 11_689_512
 LR, MOMENTUM, WEIGHT_DECAY = 0.01, 0.9, 5e-4
 EPS, ALPHA = 8 / 255, 2 / 255
-
-T_999 = {1: 636.62, 2: 31.599, 3: 12.924, 4: 8.610, 5: 6.869, 6: 5.959, 7: 5.408, 8: 5.041, 9: 4.781,
-         10: 4.587, 15: 4.073, 20: 3.850, 30: 3.646}
-
-
-def t_quantile(df):
-    keys = [k for k in sorted(T_999) if k <= df]
-    return T_999[keys[-1]] if keys else float("nan")
-
 
 def dims(name):
     return tuple(int(v) for v in name.split("x"))
@@ -158,26 +149,6 @@ WORKLOADS = {
     "relu-fresh": make_relu(False),
     "relu-into": make_relu(True),
 }
-
-
-def iteration(call, seconds):
-    n, t0 = 0, time.perf_counter()
-    while True:
-        call()
-        n += 1
-        elapsed = time.perf_counter() - t0
-        if elapsed >= seconds:
-            return elapsed / n
-
-
-def measure(call, warmup, iterations, seconds):
-    call()  # the first call makes the momentum buffers and autograd's state even with no warm-up
-    for _ in range(warmup):
-        iteration(call, seconds)
-    scores = [iteration(call, seconds) for _ in range(iterations)]
-    mean = statistics.fmean(scores)
-    err = t_quantile(len(scores) - 1) * statistics.stdev(scores) / len(scores) ** 0.5 if len(scores) > 1 else float("nan")
-    return mean, err, scores
 
 
 def main():

@@ -24,9 +24,7 @@ Student-t interval).
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +32,7 @@ import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from torch_reference import Normalized, build  # noqa: E402
+from jmh_timing import measure  # noqa: E402
 
 MODEL_WORKLOADS = ["alexnet-224-b8", "vgg16-224-b8", "resnet18-224-b8", "alexnet-64-b64", "vgg16-32-b64", "resnet18-32-b64"]
 CONSISTENT_WORKLOADS = ["resnet18-32-b64", "resnet18-224-b8"]
@@ -41,15 +40,6 @@ IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 LR, MOMENTUM, WEIGHT_DECAY = 0.01, 0.9, 5e-4
 # ConsistentLoss.Options.defaults(): α, β, ε in pixel units
 ALPHA, BETA, EPS = 0.5, 1.0, 2.0 / 255
-
-T_999 = {1: 636.62, 2: 31.599, 3: 12.924, 4: 8.610, 5: 6.869, 6: 5.959, 7: 5.408, 8: 5.041, 9: 4.781,
-         10: 4.587, 15: 4.073, 20: 3.850, 30: 3.646}
-
-
-def t_quantile(df):
-    keys = [k for k in sorted(T_999) if k <= df]
-    return T_999[keys[-1]] if keys else float("nan")
-
 
 class Workload:
     def __init__(self, name):
@@ -101,25 +91,6 @@ BENCHMARKS = {
     "ConsistentStepBenchmark.consistentStep": (CONSISTENT_WORKLOADS, Workload.consistent_step),
     "ConsistentStepBenchmark.plainStep": (CONSISTENT_WORKLOADS, Workload.train_step),
 }
-
-
-def iteration(step, seconds):
-    n, t0 = 0, time.perf_counter()
-    while True:
-        step()
-        n += 1
-        elapsed = time.perf_counter() - t0
-        if elapsed >= seconds:
-            return elapsed / n
-
-
-def measure(step, warmup, iterations, seconds):
-    for _ in range(warmup):
-        iteration(step, seconds)
-    scores = [iteration(step, seconds) for _ in range(iterations)]
-    mean = statistics.fmean(scores)
-    err = t_quantile(len(scores) - 1) * statistics.stdev(scores) / len(scores) ** 0.5 if len(scores) > 1 else float("nan")
-    return mean, err, scores
 
 
 def main():
