@@ -1,7 +1,8 @@
 # The start both bench/models.sh and bench/fused.sh share, sourced once their options are read:
 # $here (bench/), $root, $native (1 for --native-coretype) and $tool (the script's name, for
 # messages) must be set. Sets $java, $python (Debian's PyTorch is installed for the system
-# interpreter only; TORCH_PYTHON overrides), $flags and $jar; defines openblas_env; unsets the
+# interpreter only; TORCH_PYTHON overrides), $flags (the launcher's JVM flags, which JMH's forks
+# inherit) and $jar; defines openblas_env; unsets the
 # OpenBLAS core-type variables for --native-coretype and says which environment is in force; and
 # builds the benchmarks jar when it is missing or older than any source the benchmarks use
 # (MAVEN_REPO_LOCAL, when set, is passed to Maven as its local repository).
@@ -11,7 +12,8 @@ if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; t
 fi
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 python="${TORCH_PYTHON:-/usr/bin/python3}"
-flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+. "$root/scripts/java25.sh"
+flags=("${advinterp_jvm_flags[@]}")
 jar="$here/target/benchmarks.jar"
 
 openblas_env() {

@@ -37,7 +37,8 @@ if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; t
 fi
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 python="${PYTHON:-python3}"
-flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+. "$root/scripts/java25.sh"
+flags=("${advinterp_jvm_flags[@]}")
 jar="$here/target/benchmarks.jar"
 
 mode=env

@@ -49,11 +49,11 @@ public final class Dnnl {
     static final int CONVOLUTION_DIRECT = 1;
     static final int ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41, ARG_DIFF_SRC = 129, ARG_DIFF_DST = 145, ARG_DIFF_WEIGHTS = 161,
             ARG_DIFF_BIAS = 169;
+    static final int ARG_SCRATCHPAD = 80;
     static final int QUERY_SRC_MD = 129, QUERY_DIFF_SRC_MD = 130, QUERY_WEIGHTS_MD = 131, QUERY_DIFF_WEIGHTS_MD = 132, QUERY_DST_MD = 133,
-            QUERY_DIFF_DST_MD = 134;
+            QUERY_DIFF_DST_MD = 134, QUERY_SCRATCHPAD_MD = 136;
+    static final int SCRATCHPAD_MODE_USER = 1;
     static final int STREAM_IN_ORDER = 1;
-    /** DNNL_MEMORY_ALLOCATE: a memory object that owns a buffer oneDNN allocates. */
-    static final MemorySegment ALLOCATE = MemorySegment.ofAddress(-1L);
     /** dnnl_dims_t: int64_t[DNNL_MAX_NDIMS]. */
     static final int MAX_NDIMS = 12;
     /** dnnl_exec_arg_t: {int arg; dnnl_memory_t memory;}. */
@@ -65,7 +65,9 @@ public final class Dnnl {
     private final Path path;
     private final String version;
     final MemorySegment engine, stream;
-    final MethodHandle memoryDescCreateWithTag, memoryDescDestroy, convForwardPd, convBackwardDataPd, convBackwardWeightsPd, pdQueryMd, pdDestroy,
+    /** Primitive attributes that every primitive is created with: the scratchpad is the caller's ({@code dnnl_scratchpad_mode_user}). */
+    final MemorySegment userScratchpad;
+    final MethodHandle memoryDescCreateWithTag, memoryDescDestroy, memoryDescGetSize, convForwardPd, convBackwardDataPd, convBackwardWeightsPd, pdQueryMd, pdDestroy,
             primitiveCreate, primitiveExecute, memoryCreate, memorySetDataHandle, streamWait, memoryDescEqual, reorderPd;
 
     /** What was tried and, if it loaded, oneDNN. */
@@ -84,6 +86,7 @@ public final class Dnnl {
         this.version = v.get(JAVA_INT, 0) + "." + v.get(JAVA_INT, 4) + "." + v.get(JAVA_INT, 8);
         memoryDescCreateWithTag = handle(lib, "dnnl_memory_desc_create_with_tag", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         memoryDescDestroy = handle(lib, "dnnl_memory_desc_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        memoryDescGetSize = handle(lib, "dnnl_memory_desc_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
         // (pd*, engine, prop, alg, src, weights, bias, dst, strides, dilates, padding_l, padding_r, attr)
         convForwardPd = handle(lib, "dnnl_convolution_forward_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
@@ -105,12 +108,17 @@ public final class Dnnl {
         reorderPd = handle(lib, "dnnl_reorder_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         MethodHandle engineCreate = handle(lib, "dnnl_engine_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
         MethodHandle streamCreate = handle(lib, "dnnl_stream_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+        MethodHandle attrCreate = handle(lib, "dnnl_primitive_attr_create", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        MethodHandle attrScratchpadMode = handle(lib, "dnnl_primitive_attr_set_scratchpad_mode", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ADDRESS);
             check((int) engineCreate.invokeExact(out, CPU, 0L), "dnnl_engine_create");
             engine = out.get(ADDRESS, 0);
             check((int) streamCreate.invokeExact(out, engine, STREAM_IN_ORDER), "dnnl_stream_create");
             stream = out.get(ADDRESS, 0);
+            check((int) attrCreate.invokeExact(out), "dnnl_primitive_attr_create");
+            userScratchpad = out.get(ADDRESS, 0);
+            check((int) attrScratchpadMode.invokeExact(userScratchpad, SCRATCHPAD_MODE_USER), "dnnl_primitive_attr_set_scratchpad_mode");
         } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {

@@ -19,10 +19,16 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Convolution forward, backward-data and backward-weights on oneDNN. The engine's tensors stay
  * in its layout (NCHW activations, OIHW weights, plain bias); oneDNN chooses the layout its
  * fastest kernel wants ({@code format_tag_any}), and where that differs from the engine's, the
- * argument is reordered into a buffer oneDNN owns before the convolution (inputs) or out of it
+ * argument is reordered into a staging buffer before the convolution (inputs) or out of it
  * after (outputs). With plain layouts forced, backward-weights falls to oneDNN's reference
- * kernel, hundreds of times slower. Everything is created once per (pass, geometry, bias) and
- * cached for the life of the process; a call sets the data handles and runs the steps. Calls are
+ * kernel, hundreds of times slower. Primitives are created once per (pass, geometry, bias) and
+ * cached for the life of the process; a call sets the data handles and runs the steps.
+ *
+ * <p>Memory: oneDNN allocates nothing per plan. The staging buffers and the scratchpads (every
+ * primitive is created with a user scratchpad) lie in one {@link Workspace} slot, which grows to
+ * the largest plan's need and is shared by all plans: a call's buffers live for that call only,
+ * so a model's twenty-odd convolutions, each in three passes, need the memory of the largest one
+ * rather than of all of them, and that memory is in the engine's statistics. Calls are
  * serialised: one stream, one primitive at a time, each with all of oneDNN's threads.
  */
 final class DnnlConvolution implements ConvolutionKernels {
@@ -36,13 +42,21 @@ final class DnnlConvolution implements ConvolutionKernels {
     private record Key(Pass pass, ConvGeometry g, boolean bias) {
     }
 
-    /** A primitive with its arguments. */
-    private record Step(MemorySegment primitive, int nargs, MemorySegment execArgs) {
+    /** A primitive with its arguments; its scratchpad memory object (null where it needs none) and that scratchpad's bytes. */
+    private record Step(MemorySegment primitive, int nargs, MemorySegment execArgs, MemorySegment scratchpad, long scratchpadBytes) {
     }
 
-    /** The memory objects that take the caller's buffers (in call order), and the steps to run. */
-    private record Plan(MemorySegment[] user, List<Step> steps) {
+    /**
+     * The memory objects that take the caller's buffers (in call order), those of the staging
+     * buffers with their offsets in the workspace, the offset of the scratchpad (shared by the
+     * steps, which run one after another), the workspace bytes it all needs, and the steps to run.
+     */
+    private record Plan(MemorySegment[] user, MemorySegment[] staging, long[] stagingOffsets, long scratchpadOffset, long bytes, List<Step> steps) {
     }
+
+    /** The workspace slot of the staging buffers and scratchpads; the im2col path's first slot, since the two never run within one call. */
+    private static final int SLOT = 0;
+    private static final long ALIGN = 64;
 
     DnnlConvolution(Dnnl dnnl, ConvolutionKernels fallback) {
         this.dnnl = dnnl;
@@ -85,6 +99,11 @@ final class DnnlConvolution implements ConvolutionKernels {
         run(new Key(Pass.BACKWARD_WEIGHTS, g, dbias != null), x.segment(), dw.segment(), dbias == null ? null : dbias.segment(), dy.segment());
     }
 
+    /** The workspace bytes of the largest plan created so far: what the shared slot grows to. */
+    synchronized long largestPlanBytes() {
+        return cache.values().stream().mapToLong(Plan::bytes).max().orElse(0);
+    }
+
     /** Runs the key's plan on the buffers, given in the order of its arguments (a null bias is skipped). */
     private synchronized void run(Key key, MemorySegment... buffers) {
         Plan p = cache.computeIfAbsent(key, this::create);
@@ -92,9 +111,12 @@ final class DnnlConvolution implements ConvolutionKernels {
             int k = 0;
             for (MemorySegment b : buffers) {
                 if (b == null) continue;
-                Dnnl.check((int) dnnl.memorySetDataHandle.invokeExact(p.user()[k++], b), "dnnl_memory_set_data_handle");
+                setHandle(p.user()[k++], b);
             }
+            MemorySegment ws = Workspace.get(SLOT, (p.bytes() + Float.BYTES - 1) / Float.BYTES);
+            for (int i = 0; i < p.staging().length; i++) setHandle(p.staging()[i], ws.asSlice(p.stagingOffsets()[i]));
             for (Step s : p.steps()) {
+                if (s.scratchpad() != null) setHandle(s.scratchpad(), ws.asSlice(p.scratchpadOffset()));
                 Dnnl.check((int) dnnl.primitiveExecute.invokeExact(s.primitive(), dnnl.stream, s.nargs(), s.execArgs()), "dnnl_primitive_execute");
             }
             Dnnl.check((int) dnnl.streamWait.invokeExact(dnnl.stream), "dnnl_stream_wait");
@@ -103,6 +125,10 @@ final class DnnlConvolution implements ConvolutionKernels {
         } catch (Throwable t) {
             throw new IllegalStateException("oneDNN convolution " + key.pass() + " failed", t);
         }
+    }
+
+    private void setHandle(MemorySegment memory, MemorySegment buffer) throws Throwable {
+        Dnnl.check((int) dnnl.memorySetDataHandle.invokeExact(memory, buffer), "dnnl_memory_set_data_handle");
     }
 
     /** One argument of the convolution: its number, the engine's layout, the query for oneDNN's, and whether it is written. */
@@ -124,7 +150,7 @@ final class DnnlConvolution implements ConvolutionKernels {
             int prop = key.pass() == Pass.FORWARD ? Dnnl.FORWARD_INFERENCE : Dnnl.FORWARD_TRAINING;
             MemorySegment forwardBias = key.pass() == Pass.BACKWARD_DATA ? MemorySegment.NULL : bias;
             Dnnl.check((int) dnnl.convForwardPd.invokeExact(out, dnnl.engine, prop, Dnnl.CONVOLUTION_DIRECT, srcAny, weightsAny, forwardBias, dstAny,
-                    strides, dilates, pad, pad, MemorySegment.NULL), "dnnl_convolution_forward_primitive_desc_create");
+                    strides, dilates, pad, pad, dnnl.userScratchpad), "dnnl_convolution_forward_primitive_desc_create");
             MemorySegment forward = out.get(ADDRESS, 0), pd;
             List<Arg> args = new ArrayList<>();
             switch (key.pass()) {
@@ -137,7 +163,7 @@ final class DnnlConvolution implements ConvolutionKernels {
                 }
                 case BACKWARD_DATA -> {
                     Dnnl.check((int) dnnl.convBackwardDataPd.invokeExact(out, dnnl.engine, Dnnl.CONVOLUTION_DIRECT, srcAny, weightsAny, dstAny, strides,
-                            dilates, pad, pad, forward, MemorySegment.NULL), "dnnl_convolution_backward_data_primitive_desc_create");
+                            dilates, pad, pad, forward, dnnl.userScratchpad), "dnnl_convolution_backward_data_primitive_desc_create");
                     pd = out.get(ADDRESS, 0);
                     args.add(new Arg(Dnnl.ARG_DIFF_SRC, src, Dnnl.QUERY_DIFF_SRC_MD, true));
                     args.add(new Arg(Dnnl.ARG_WEIGHTS, weights, Dnnl.QUERY_WEIGHTS_MD, false));
@@ -145,7 +171,7 @@ final class DnnlConvolution implements ConvolutionKernels {
                 }
                 default -> {
                     Dnnl.check((int) dnnl.convBackwardWeightsPd.invokeExact(out, dnnl.engine, Dnnl.CONVOLUTION_DIRECT, srcAny, weightsAny, bias, dstAny,
-                            strides, dilates, pad, pad, forward, MemorySegment.NULL), "dnnl_convolution_backward_weights_primitive_desc_create");
+                            strides, dilates, pad, pad, forward, dnnl.userScratchpad), "dnnl_convolution_backward_weights_primitive_desc_create");
                     pd = out.get(ADDRESS, 0);
                     args.add(new Arg(Dnnl.ARG_SRC, src, Dnnl.QUERY_SRC_MD, false));
                     args.add(new Arg(Dnnl.ARG_DIFF_WEIGHTS, weights, Dnnl.QUERY_DIFF_WEIGHTS_MD, true));
@@ -153,19 +179,23 @@ final class DnnlConvolution implements ConvolutionKernels {
                     args.add(new Arg(Dnnl.ARG_DIFF_DST, dst, Dnnl.QUERY_DIFF_DST_MD, false));
                 }
             }
-            Dnnl.check((int) dnnl.primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
-            MemorySegment conv = out.get(ADDRESS, 0);
             List<Step> before = new ArrayList<>(), after = new ArrayList<>();
             MemorySegment[] user = new MemorySegment[args.size()];
-            MemorySegment exec = Arena.global().allocate(Dnnl.EXEC_ARG, args.size());
+            List<MemorySegment> staging = new ArrayList<>();
+            List<Long> offsets = new ArrayList<>();
+            long bytes = 0;
+            MemorySegment exec = Arena.global().allocate(Dnnl.EXEC_ARG, args.size() + 1);
             for (int i = 0; i < args.size(); i++) {
                 Arg arg = args.get(i);
-                user[i] = memory(out, arg.plain(), MemorySegment.NULL);
+                user[i] = memory(out, arg.plain());
                 MemorySegment used = user[i];
                 if (arg.query() != 0) {
                     MemorySegment chosen = (MemorySegment) dnnl.pdQueryMd.invokeExact(pd, arg.query(), 0);
                     if ((int) dnnl.memoryDescEqual.invokeExact(chosen, arg.plain()) == 0) {
-                        used = memory(out, chosen, Dnnl.ALLOCATE);
+                        used = memory(out, chosen);
+                        staging.add(used);
+                        offsets.add(bytes);
+                        bytes += aligned((long) dnnl.memoryDescGetSize.invokeExact(chosen));
                         if (arg.output()) after.add(reorder(out, chosen, used, arg.plain(), user[i]));
                         else before.add(reorder(out, arg.plain(), user[i], chosen, used));
                     }
@@ -174,14 +204,17 @@ final class DnnlConvolution implements ConvolutionKernels {
                 exec.set(ADDRESS, i * Dnnl.EXEC_ARG.byteSize() + 8, used);
             }
             List<Step> steps = new ArrayList<>(before);
-            steps.add(new Step(conv, args.size(), exec));
+            steps.add(step(out, pd, args.size(), exec));
             steps.addAll(after);
+            long scratchpadBytes = 0;
+            for (Step st : steps) scratchpadBytes = Math.max(scratchpadBytes, st.scratchpadBytes());
+            long[] offs = offsets.stream().mapToLong(Long::longValue).toArray();
             if (pd != forward) Dnnl.check((int) dnnl.pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
             Dnnl.check((int) dnnl.pdDestroy.invokeExact(forward), "dnnl_primitive_desc_destroy");
             for (MemorySegment md : new MemorySegment[]{src, weights, bias, dst, srcAny, weightsAny, dstAny}) {
                 if (!md.equals(MemorySegment.NULL)) Dnnl.check((int) dnnl.memoryDescDestroy.invokeExact(md), "dnnl_memory_desc_destroy");
             }
-            return new Plan(user, List.copyOf(steps));
+            return new Plan(user, staging.toArray(MemorySegment[]::new), offs, bytes, bytes + scratchpadBytes, List.copyOf(steps));
         } catch (RuntimeException e) {
             throw e;
         } catch (Throwable t) {
@@ -189,24 +222,44 @@ final class DnnlConvolution implements ConvolutionKernels {
         }
     }
 
-    private MemorySegment memory(MemorySegment out, MemorySegment md, MemorySegment handle) throws Throwable {
-        Dnnl.check((int) dnnl.memoryCreate.invokeExact(out, md, dnnl.engine, handle), "dnnl_memory_create");
+    /** A memory object of that descriptor whose buffer is set before each call. */
+    private MemorySegment memory(MemorySegment out, MemorySegment md) throws Throwable {
+        Dnnl.check((int) dnnl.memoryCreate.invokeExact(out, md, dnnl.engine, MemorySegment.NULL), "dnnl_memory_create");
         return out.get(ADDRESS, 0);
+    }
+
+    private static long aligned(long bytes) {
+        return (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    }
+
+    /**
+     * The primitive of a descriptor, run with {@code nargs} arguments already in {@code exec} (which
+     * has room for one more): its scratchpad, if it needs one, becomes the last argument.
+     */
+    private Step step(MemorySegment out, MemorySegment pd, int nargs, MemorySegment exec) throws Throwable {
+        Dnnl.check((int) dnnl.primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
+        MemorySegment primitive = out.get(ADDRESS, 0);
+        MemorySegment md = (MemorySegment) dnnl.pdQueryMd.invokeExact(pd, Dnnl.QUERY_SCRATCHPAD_MD, 0);
+        long bytes = md.equals(MemorySegment.NULL) ? 0 : (long) dnnl.memoryDescGetSize.invokeExact(md);
+        if (bytes == 0) return new Step(primitive, nargs, exec, null, 0);
+        MemorySegment scratchpad = memory(out, md);
+        exec.set(JAVA_INT, nargs * Dnnl.EXEC_ARG.byteSize(), Dnnl.ARG_SCRATCHPAD);
+        exec.set(ADDRESS, nargs * Dnnl.EXEC_ARG.byteSize() + 8, scratchpad);
+        return new Step(primitive, nargs + 1, exec, scratchpad, aligned(bytes));
     }
 
     /** A reorder from one memory to another, with its arguments. */
     private Step reorder(MemorySegment out, MemorySegment fromMd, MemorySegment from, MemorySegment toMd, MemorySegment to) throws Throwable {
-        Dnnl.check((int) dnnl.reorderPd.invokeExact(out, fromMd, dnnl.engine, toMd, dnnl.engine, MemorySegment.NULL), "dnnl_reorder_primitive_desc_create");
+        Dnnl.check((int) dnnl.reorderPd.invokeExact(out, fromMd, dnnl.engine, toMd, dnnl.engine, dnnl.userScratchpad), "dnnl_reorder_primitive_desc_create");
         MemorySegment pd = out.get(ADDRESS, 0);
-        Dnnl.check((int) dnnl.primitiveCreate.invokeExact(out, pd), "dnnl_primitive_create");
-        MemorySegment primitive = out.get(ADDRESS, 0);
-        Dnnl.check((int) dnnl.pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
-        MemorySegment exec = Arena.global().allocate(Dnnl.EXEC_ARG, 2);
+        MemorySegment exec = Arena.global().allocate(Dnnl.EXEC_ARG, 3);
         exec.set(JAVA_INT, 0, Dnnl.ARG_SRC);
         exec.set(ADDRESS, 8, from);
         exec.set(JAVA_INT, Dnnl.EXEC_ARG.byteSize(), Dnnl.ARG_DST);
         exec.set(ADDRESS, Dnnl.EXEC_ARG.byteSize() + 8, to);
-        return new Step(primitive, 2, exec);
+        Step s = step(out, pd, 2, exec);
+        Dnnl.check((int) dnnl.pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
+        return s;
     }
 
     private MemorySegment desc(Arena a, int tag, long... shape) throws Throwable {

@@ -92,6 +92,41 @@ class DnnlConvolutionTest {
         }
     }
 
+    /**
+     * The plans share one workspace for their staging buffers and scratchpads: a plan run again
+     * after others have written over that memory still computes the right answer (its handles are
+     * set on every call), and the memory is the engine's, counted in its statistics.
+     */
+    @Test
+    void plansShareTheWorkspaceAndStayCorrectWhenInterleaved() {
+        Dnnl.LoadResult r = bundled();
+        Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
+        CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference);
+        ConvGeometry big = new ConvGeometry(4, 32, 28, 28, 64, 3, 3, 1, 1, 1, 1), small = new ConvGeometry(2, 16, 9, 9, 32, 3, 3, 2, 2, 1, 1);
+        try (Scope s = Scope.open()) {
+            for (int round = 0; round < 3; round++) {
+                for (ConvGeometry g : new ConvGeometry[]{big, small}) {
+                    Tensor x = Tensor.randn(round, 1f, g.n(), g.cIn(), g.h(), g.w());
+                    Tensor wt = Tensor.randn(10 + round, 0.2f, g.cOut(), g.cIn(), g.kh(), g.kw());
+                    Tensor dy = Tensor.randn(20 + round, 1f, g.n(), g.cOut(), g.outH(), g.outW());
+                    Tensor y1 = Tensor.zeros(g.n(), g.cOut(), g.outH(), g.outW()), y2 = Tensor.zeros(g.n(), g.cOut(), g.outH(), g.outW());
+                    dnnl.forward(x, wt, null, g, y1);
+                    reference.forward(x, wt, null, g, y2);
+                    assertTrue(maxRelative(y1.toArray(), y2.toArray()) < 1e-4f, "forward " + g + " round " + round);
+                    Tensor dw1 = Tensor.zeros(g.cOut(), g.cIn(), g.kh(), g.kw()), dw2 = Tensor.zeros(g.cOut(), g.cIn(), g.kh(), g.kw());
+                    dnnl.backwardFilter(x, dy, g, dw1, null);
+                    reference.backwardFilter(x, dy, g, dw2, null);
+                    assertTrue(maxRelative(dw1.toArray(), dw2.toArray()) < 1e-4f, "backward weights " + g + " round " + round);
+                }
+            }
+        }
+        long largest = dnnl.largestPlanBytes();
+        // the forward's output alone is staged in oneDNN's blocked layout (4x64x28x28 floats)
+        assertTrue(largest >= 4L * 64 * 28 * 28 * Float.BYTES, "largest plan " + largest + " bytes");
+        assertTrue(Workspace.totalBytes() >= largest, "the staging memory is in the engine's count: " + Workspace.totalBytes() + " < " + largest);
+    }
+
     @Test
     void degenerateGeometriesThatOneDnnGetsWrongGoToTheIm2colPath() {
         Dnnl.LoadResult r = bundled();
