@@ -7,6 +7,7 @@ import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.engine.backend.ConvolutionKernels;
 import dev.advinterp.engine.backend.Diagnostics;
 import dev.advinterp.engine.backend.GemmKernels;
+import dev.advinterp.engine.backend.PoolingKernels;
 import dev.advinterp.engine.memory.HostMemory;
 import dev.advinterp.engine.memory.NativeMemory;
 import jdk.incubator.vector.FloatVector;
@@ -15,9 +16,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The CPU backend and the reference for every kernel: GEMM through OpenBLAS (or the Vector API
- * when no BLAS loads), convolution on oneDNN where it loads (DnnlConvolution) and otherwise by
- * Winograd or im2col + GEMM (CpuConv2d, the reference oneDNN is tested against), everything else in Java on the
- * fixed pool of {@link Parallel}. Each family of kernels lives in its own file (CpuConv2d,
+ * when no BLAS loads), convolution and max/average pooling on oneDNN where it loads
+ * (DnnlConvolution, DnnlPooling) and otherwise by Winograd or im2col + GEMM (CpuConv2d, the
+ * reference oneDNN is tested against) and CpuPool, everything else in Java on the fixed pool of
+ * {@link Parallel}. Batch normalisation stays in Java: oneDNN's for the NCHW layout measured two
+ * to seven times slower than CpuBatchNorm on ResNet-18's shapes (bench/README.md). Each family of kernels lives in its own file (CpuConv2d,
  * CpuPool, CpuBatchNorm, CpuElementwise, CpuReductions, CpuFused); this class puts them together
  * with the host's memory. {@link Backend} checks every call's arguments before they reach them.
  */
@@ -31,7 +34,7 @@ public final class CpuBackend extends Backend {
     private CpuBackend(Gemm gemm, OpenBlas.LoadResult blasLoad, Dnnl.LoadResult dnnlLoad) {
         super(new Families(gemmFamily(gemm), dnnlLoad.dnnl().<ConvolutionKernels>map(d -> new DnnlConvolution(d, new CpuConv2d(gemm)))
                 .orElseGet(() -> new CpuConv2d(gemm)),
-                new CpuPool(), new CpuBatchNorm(), new CpuElementwise(), new CpuReductions(), new CpuFused()));
+                dnnlLoad.dnnl().<PoolingKernels>map(d -> new DnnlPooling(d, new CpuPool())).orElseGet(CpuPool::new), new CpuBatchNorm(), new CpuElementwise(), new CpuReductions(), new CpuFused()));
         this.gemm = gemm;
         this.blasLoad = blasLoad;
         this.dnnlLoad = dnnlLoad;
@@ -96,8 +99,10 @@ public final class CpuBackend extends Backend {
         if (dnnlLoad.dnnl().isPresent()) {
             Dnnl o = dnnlLoad.dnnl().get();
             d.line("convolution", "oneDNN " + o.version() + " from " + o.path());
+            d.line("pooling", "max and average on oneDNN (CpuPool where x holds a NaN), adaptive average in Java");
         } else {
             d.line("convolution", "im2col/Winograd + GEMM (oneDNN not loaded)");
+            d.line("pooling", "in Java (CpuPool)");
             for (String a : dnnlLoad.attempts()) d.line("  tried", a);
         }
         return d.build();

@@ -79,8 +79,9 @@ final class CpuPool implements PoolingKernels {
 
     /**
      * Each window's maximum by {@link Math#max} (branch-free: a comparison per element that
-     * mispredicts half the time costs several times more), NaN if the window holds one; a window
-     * holding both −0 and +0 gives +0. The 3×3 and 2×2 windows inside the plane (ResNet's, VGG's and
+     * mispredicts half the time costs several times more), NaN if the window holds one. Where the
+     * maximum is a zero, the window's first zero is taken, sign and all, as PyTorch keeps the first
+     * of equal maxima (Math.max would make −0 and +0 into +0). The 3×3 and 2×2 windows inside the plane (ResNet's, VGG's and
      * AlexNet's) take the maximum of each row, then of the rows, so that no element waits on the
      * previous one.
      */
@@ -110,7 +111,23 @@ final class CpuPool implements PoolingKernels {
                     out[oy * ow + ox] = m;
                 }
             }
+            // a separate pass, so that the loop above stays branch-free
+            for (int o = 0; o < oh * ow; o++) {
+                if (out[o] == 0f) out[o] = firstZero(in, g, w, o / ow, o % ow);
+            }
         });
+    }
+
+    /** The first element equal to zero (−0 or +0) of the window of output (oy, ox). */
+    private static float firstZero(float[] in, PoolGeometry g, int w, int oy, int ox) {
+        int y0 = Math.max(0, oy * g.strideH() - g.padH()), y1 = Math.min(g.h(), oy * g.strideH() - g.padH() + g.kh());
+        int x0 = Math.max(0, ox * g.strideW() - g.padW()), x1 = Math.min(w, ox * g.strideW() - g.padW() + g.kw());
+        for (int iy = y0; iy < y1; iy++) {
+            for (int ix = iy * w + x0, end = iy * w + x1; ix < end; ix++) {
+                if (in[ix] == 0f) return in[ix];
+            }
+        }
+        throw new IllegalStateException("a window whose maximum is zero holds no zero");
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.advinterp.engine.backend.cpu;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -131,6 +132,20 @@ final class CpuVectors {
         float m = acc.reduceLanes(VectorOperators.MAX);
         for (; i < e; i++) m = Math.max(m, x.getAtIndex(F, i));
         return m;
+    }
+
+    /** Whether x[i] is NaN for some i in [s, e): the lanes' NaN masks or-ed, no reduction per vector. */
+    static boolean hasNaN(MemorySegment x, long s, long e) {
+        VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+        VectorMask<Float> nan = S.maskAll(false);
+        long i = s;
+        for (long bound = s + S.loopBound(e - s); i < bound; i += S.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(S, x, i * Float.BYTES, NATIVE);
+            nan = nan.or(v.compare(VectorOperators.NE, v));
+        }
+        boolean any = nan.anyTrue();
+        for (; i < e; i++) any |= Float.isNaN(x.getAtIndex(F, i));
+        return any;
     }
 
     /** Σ exp(x[i] − shift) over [s, e), exp in float64 lanes (within an ulp of {@link Math#exp}). */

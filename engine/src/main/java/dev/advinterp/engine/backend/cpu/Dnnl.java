@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -46,12 +47,15 @@ public final class Dnnl {
     // dnnl_types.h
     static final int CPU = 1, F32 = 3, TAG_ANY = 1, TAG_A = 2, TAG_ABCD = 5;
     static final int FORWARD_TRAINING = 64, FORWARD_INFERENCE = 96;
-    static final int CONVOLUTION_DIRECT = 1;
+    static final int BACKWARD = 128, BACKWARD_DATA = 160;
+    static final int CONVOLUTION_DIRECT = 1, POOLING_MAX = 0x1ff, POOLING_AVG_INCLUDE_PADDING = 0x2ff;
+    static final int USE_SCALE = 0x2, USE_SHIFT = 0x4, USE_GLOBAL_STATS = 0x1;
     static final int ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41, ARG_DIFF_SRC = 129, ARG_DIFF_DST = 145, ARG_DIFF_WEIGHTS = 161,
             ARG_DIFF_BIAS = 169;
-    static final int ARG_SCRATCHPAD = 80;
+    static final int ARG_SCRATCHPAD = 80, ARG_WORKSPACE = 64, ARG_MEAN = 49, ARG_VARIANCE = 50, ARG_SCALE = 51, ARG_SHIFT = 52,
+            ARG_DIFF_SCALE = 255, ARG_DIFF_SHIFT = 256;
     static final int QUERY_SRC_MD = 129, QUERY_DIFF_SRC_MD = 130, QUERY_WEIGHTS_MD = 131, QUERY_DIFF_WEIGHTS_MD = 132, QUERY_DST_MD = 133,
-            QUERY_DIFF_DST_MD = 134, QUERY_SCRATCHPAD_MD = 136;
+            QUERY_DIFF_DST_MD = 134, QUERY_WORKSPACE_MD = 135, QUERY_SCRATCHPAD_MD = 136;
     static final int SCRATCHPAD_MODE_USER = 1;
     static final int STREAM_IN_ORDER = 1;
     /** dnnl_dims_t: int64_t[DNNL_MAX_NDIMS]. */
@@ -68,7 +72,7 @@ public final class Dnnl {
     /** Primitive attributes that every primitive is created with: the scratchpad is the caller's ({@code dnnl_scratchpad_mode_user}). */
     final MemorySegment userScratchpad;
     final MethodHandle memoryDescCreateWithTag, memoryDescDestroy, memoryDescGetSize, convForwardPd, convBackwardDataPd, convBackwardWeightsPd, pdQueryMd, pdDestroy,
-            primitiveCreate, primitiveExecute, memoryCreate, memorySetDataHandle, streamWait, memoryDescEqual, reorderPd;
+            poolForwardPd, poolBackwardPd, bnormForwardPd, bnormBackwardPd, primitiveCreate, primitiveExecute, memoryCreate, memorySetDataHandle, streamWait, memoryDescEqual, reorderPd;
 
     /** What was tried and, if it loaded, oneDNN. */
     public record LoadResult(Optional<Dnnl> dnnl, List<String> attempts) {
@@ -96,6 +100,18 @@ public final class Dnnl {
         // (pd*, engine, alg, src, diff_weights, diff_bias, diff_dst, strides, dilates, padding_l, padding_r, hint_fwd_pd, attr)
         convBackwardWeightsPd = handle(lib, "dnnl_convolution_backward_weights_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS,
                 ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        // (pd*, engine, prop, alg, src, dst, strides, kernel, dilation, padding_l, padding_r, attr)
+        poolForwardPd = handle(lib, "dnnl_pooling_forward_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        // (pd*, engine, alg, diff_src, diff_dst, strides, kernel, dilation, padding_l, padding_r, hint_fwd_pd, attr)
+        poolBackwardPd = handle(lib, "dnnl_pooling_backward_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        // (pd*, engine, prop, src, dst, epsilon, flags, attr)
+        bnormForwardPd = handle(lib, "dnnl_batch_normalization_forward_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+                JAVA_INT, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_INT, ADDRESS));
+        // (pd*, engine, prop, diff_src, diff_dst, src, epsilon, flags, hint_fwd_pd, attr)
+        bnormBackwardPd = handle(lib, "dnnl_batch_normalization_backward_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+                JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_INT, ADDRESS, ADDRESS));
         pdQueryMd = handle(lib, "dnnl_primitive_desc_query_md", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
         pdDestroy = handle(lib, "dnnl_primitive_desc_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         primitiveCreate = handle(lib, "dnnl_primitive_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
@@ -191,6 +207,17 @@ public final class Dnnl {
             };
             throw new IllegalStateException(call + " failed: " + what);
         }
+    }
+
+    /** Destroys memory descriptors (NULL ones are skipped). */
+    void destroyMds(MemorySegment... mds) throws Throwable {
+        for (MemorySegment md : mds) {
+            if (!md.equals(MemorySegment.NULL)) check((int) memoryDescDestroy.invokeExact(md), "dnnl_memory_desc_destroy");
+        }
+    }
+
+    void destroyPd(MemorySegment pd) throws Throwable {
+        check((int) pdDestroy.invokeExact(pd), "dnnl_primitive_desc_destroy");
     }
 
     public Path path() {

@@ -108,4 +108,26 @@ class CpuVectorsTest {
             assertTrue(Float.isNaN(CpuVectors.max(x, 0, 40)), "a NaN in the range makes the max NaN");
         }
     }
+
+    @Test
+    void hasNaNFindsANaNAnywhereInTheRangeAndNothingOutsideIt() {
+        SplittableRandom r = new SplittableRandom(9);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment x = random(a, r, 70_010);
+            for (long[] range : RANGES) {
+                assertTrue(!CpuVectors.hasNaN(x, range[0], range[1]), "no NaN in " + range[0] + ".." + range[1]);
+                for (long at : new long[]{range[0], (range[0] + range[1]) / 2, range[1] - 1}) {
+                    if (at < range[0] || at >= range[1]) continue;
+                    float was = x.getAtIndex(F, at);
+                    x.setAtIndex(F, at, Float.NaN);
+                    assertTrue(CpuVectors.hasNaN(x, range[0], range[1]), "NaN at " + at + " in " + range[0] + ".." + range[1]);
+                    assertTrue(!CpuVectors.hasNaN(x, range[1], range[1] + 9), "the NaN at " + at + " lies before " + range[1]);
+                    x.setAtIndex(F, at, was);
+                }
+                x.setAtIndex(F, range[1], Float.POSITIVE_INFINITY);
+                assertTrue(!CpuVectors.hasNaN(x, range[0], range[1] + 1), "infinity is not NaN");
+                x.setAtIndex(F, range[1], 1f);
+            }
+        }
+    }
 }
