@@ -14,8 +14,9 @@ import java.nio.ByteOrder;
  * Batch normalisation over {@code [n, c, hw]}, one channel per task, statistics in float64 with
  * two passes (mean, then centred variance) so that they do not lose precision on large batches;
  * the sums and the elementwise maps on the Vector API ({@link CpuVectors}).
- * Training forward reads x twice and writes y once (12 bytes per element); backward reads x and
- * dy twice and writes dx once.
+ * Each channel's sums run over its n planes with one reduction at the end
+ * ({@link CpuVectors#sumOfPlanes}). Training forward reads x three times and writes y once;
+ * backward reads dy and x twice (the two sums in one pass, then dx) and writes dx once.
  */
 final class CpuBatchNorm implements BatchNormKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -70,17 +71,9 @@ final class CpuBatchNorm implements BatchNormKernels {
         long m = (long) n * hw;
         Parallel.forRange(c, 1, (s, e) -> {
             for (int ch = s; ch < e; ch++) {
-                double sum = 0;
-                for (int i = 0; i < n; i++) {
-                    long b = ((long) i * c + ch) * hw;
-                    sum += CpuVectors.sum(x, b, b + hw);
-                }
-                double mean = sum / m;
-                double sq = 0;
-                for (int i = 0; i < n; i++) {
-                    long b = ((long) i * c + ch) * hw;
-                    sq += CpuVectors.sumOfSquaredDeviations(x, b, b + hw, mean);
-                }
+                long first = (long) ch * hw, stride = (long) c * hw;
+                double mean = CpuVectors.sumOfPlanes(x, first, stride, n, hw) / m;
+                double sq = CpuVectors.sumOfSquaredDeviationsOfPlanes(x, first, stride, n, hw, mean);
                 double var = sq / m;
                 double invStd = 1.0 / Math.sqrt(var + eps);
                 float scale = (float) (gamma.getAtIndex(F, ch) * invStd);
@@ -120,14 +113,11 @@ final class CpuBatchNorm implements BatchNormKernels {
                               int n, int c, int hw) {
         long m = (long) n * hw;
         Parallel.forRange(c, 1, (s, e) -> {
+            double[] sums = new double[2];
             for (int ch = s; ch < e; ch++) {
                 double mean = saveMean.getAtIndex(F, ch), invStd = saveInvStd.getAtIndex(F, ch);
-                double sdy = 0, sdyx = 0;
-                for (int i = 0; i < n; i++) {
-                    long b = ((long) i * c + ch) * hw;
-                    sdy += CpuVectors.sum(dy, b, b + hw);
-                    sdyx += CpuVectors.sumOfProductsWithDeviations(dy, x, b, b + hw, mean);
-                }
+                CpuVectors.sumAndProductsWithDeviationsOfPlanes(dy, x, (long) ch * hw, (long) c * hw, n, hw, mean, sums);
+                double sdy = sums[0], sdyx = sums[1];
                 double dg = sdyx * invStd;
                 dgamma.setAtIndex(F, ch, (float) dg);
                 dbeta.setAtIndex(F, ch, (float) sdy);
@@ -146,17 +136,17 @@ final class CpuBatchNorm implements BatchNormKernels {
                                   MemorySegment runVar, float eps, MemorySegment dx, MemorySegment dgamma,
                                   MemorySegment dbeta, int n, int c, int hw) {
         Parallel.forRange(c, 1, (s, e) -> {
+            double[] sums = new double[2];
             for (int ch = s; ch < e; ch++) {
                 double invStd = 1.0 / Math.sqrt(runVar.getAtIndex(F, ch) + (double) eps);
                 double mean = runMean.getAtIndex(F, ch);
                 float scale = (float) (gamma.getAtIndex(F, ch) * invStd);
-                double sdy = 0, sdyx = 0;
                 for (int i = 0; i < n; i++) {
                     long b = ((long) i * c + ch) * hw;
                     CpuElementwise.scale(dy, scale, dx, b, b + hw);
-                    sdy += CpuVectors.sum(dy, b, b + hw);
-                    sdyx += CpuVectors.sumOfProductsWithDeviations(dy, x, b, b + hw, mean);
                 }
+                CpuVectors.sumAndProductsWithDeviationsOfPlanes(dy, x, (long) ch * hw, (long) c * hw, n, hw, mean, sums);
+                double sdy = sums[0], sdyx = sums[1];
                 if (dgamma != null) dgamma.setAtIndex(F, ch, (float) (sdyx * invStd));
                 if (dbeta != null) dbeta.setAtIndex(F, ch, (float) sdy);
             }

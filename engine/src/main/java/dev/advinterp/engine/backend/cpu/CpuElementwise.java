@@ -160,16 +160,11 @@ final class CpuElementwise implements ElementwiseKernels {
         });
     }
 
-    /** dbias[c] = Σ dy[o, c, i], each channel summed in float64 in a fixed order ({@link CpuVectors#sum} per plane). */
+    /** dbias[c] = Σ dy[o, c, i], each channel summed in float64 in a fixed order ({@link CpuVectors#sumOfPlanes}). */
     static void sumBias(MemorySegment dy, int outer, int channels, int inner, MemorySegment dbias) {
         Parallel.forRange(channels, 1, (s, e) -> {
             for (int c = s; c < e; c++) {
-                double acc = 0;
-                for (int o = 0; o < outer; o++) {
-                    long base = ((long) o * channels + c) * inner;
-                    acc += CpuVectors.sum(dy, base, base + inner);
-                }
-                dbias.setAtIndex(F, c, (float) acc);
+                dbias.setAtIndex(F, c, (float) CpuVectors.sumOfPlanes(dy, (long) c * inner, (long) channels * inner, outer, inner));
             }
         });
     }

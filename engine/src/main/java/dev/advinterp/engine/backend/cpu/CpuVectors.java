@@ -67,32 +67,70 @@ final class CpuVectors {
         return total(acc, tail);
     }
 
-    /** Σ (x[i] − mean)² over [s, e). */
-    static double sumOfSquaredDeviations(MemorySegment x, long s, long e, double mean) {
+    /**
+     * Σ x over the {@code planes} runs of {@code len} elements that start {@code stride} apart at
+     * {@code base}: one channel of an NCHW tensor. The lanes accumulate across all the runs and are
+     * added once at the end, so that a channel of many small planes (a 4×4 map at batch 64) costs
+     * one reduction, not one per plane.
+     */
+    static double sumOfPlanes(MemorySegment x, long base, long stride, int planes, int len) {
         DoubleVector acc = DoubleVector.zero(D);
-        long i = s;
-        for (long bound = s + HALF.loopBound(e - s); i < bound; i += LANES) {
-            DoubleVector d = wide(x, i).sub(mean);
-            acc = acc.add(d.mul(d));
-        }
         double tail = 0;
-        for (; i < e; i++) {
-            double d = x.getAtIndex(F, i) - mean;
-            tail += d * d;
+        int bound = HALF.loopBound(len);
+        for (int p = 0; p < planes; p++) {
+            long b = base + p * stride;
+            int i = 0;
+            for (; i < bound; i += LANES) acc = acc.add(wide(x, b + i));
+            for (; i < len; i++) tail += x.getAtIndex(F, b + i);
         }
         return total(acc, tail);
     }
 
-    /** Σ dy[i]·(x[i] − mean) over [s, e). */
-    static double sumOfProductsWithDeviations(MemorySegment dy, MemorySegment x, long s, long e, double mean) {
+    /** Σ (x − mean)² over the runs of {@link #sumOfPlanes}. */
+    static double sumOfSquaredDeviationsOfPlanes(MemorySegment x, long base, long stride, int planes, int len, double mean) {
         DoubleVector acc = DoubleVector.zero(D);
-        long i = s;
-        for (long bound = s + HALF.loopBound(e - s); i < bound; i += LANES) {
-            acc = acc.add(wide(dy, i).mul(wide(x, i).sub(mean)));
-        }
         double tail = 0;
-        for (; i < e; i++) tail += dy.getAtIndex(F, i) * (x.getAtIndex(F, i) - mean);
+        int bound = HALF.loopBound(len);
+        for (int p = 0; p < planes; p++) {
+            long b = base + p * stride;
+            int i = 0;
+            for (; i < bound; i += LANES) {
+                DoubleVector d = wide(x, b + i).sub(mean);
+                acc = acc.add(d.mul(d));
+            }
+            for (; i < len; i++) {
+                double d = x.getAtIndex(F, b + i) - mean;
+                tail += d * d;
+            }
+        }
         return total(acc, tail);
+    }
+
+    /**
+     * Over the runs of {@link #sumOfPlanes}, in one pass over dy and x: {@code out[0] = Σ dy} and
+     * {@code out[1] = Σ dy·(x − mean)} (batch norm's backward sums).
+     */
+    static void sumAndProductsWithDeviationsOfPlanes(MemorySegment dy, MemorySegment x, long base, long stride, int planes, int len,
+                                                     double mean, double[] out) {
+        DoubleVector sdy = DoubleVector.zero(D), sdyx = DoubleVector.zero(D);
+        double tdy = 0, tdyx = 0;
+        int bound = HALF.loopBound(len);
+        for (int p = 0; p < planes; p++) {
+            long b = base + p * stride;
+            int i = 0;
+            for (; i < bound; i += LANES) {
+                DoubleVector d = wide(dy, b + i);
+                sdy = sdy.add(d);
+                sdyx = sdyx.add(d.mul(wide(x, b + i).sub(mean)));
+            }
+            for (; i < len; i++) {
+                double d = dy.getAtIndex(F, b + i);
+                tdy += d;
+                tdyx += d * (x.getAtIndex(F, b + i) - mean);
+            }
+        }
+        out[0] = total(sdy, tdy);
+        out[1] = total(sdyx, tdyx);
     }
 
     /**

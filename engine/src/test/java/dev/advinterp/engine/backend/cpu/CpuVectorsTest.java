@@ -33,25 +33,55 @@ class CpuVectorsTest {
     void sumsAgreeWithOneByOneLoopsAndRepeatThemselves() {
         SplittableRandom r = new SplittableRandom(11);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment x = random(a, r, 70_001), y = random(a, r, 70_001);
+            MemorySegment x = random(a, r, 70_001);
             for (long[] rg : RANGES) {
                 long s = rg[0], e = rg[1];
-                double sum = 0, sq = 0, dev = 0, prod = 0, abs = 0, mean = 0.25;
+                double sum = 0, sq = 0, abs = 0;
                 for (long i = s; i < e; i++) {
-                    double v = x.getAtIndex(F, i), w = y.getAtIndex(F, i);
+                    double v = x.getAtIndex(F, i);
                     sum += v;
                     sq += v * v;
-                    dev += (v - mean) * (v - mean);
-                    prod += w * (v - mean);
-                    abs += Math.abs(v) + Math.abs(w) * Math.abs(v - mean);
+                    abs += Math.abs(v);
                 }
                 String at = " over [" + s + ", " + e + ")";
                 assertSum(sum, CpuVectors.sum(x, s, e), abs, "sum" + at);
                 assertSum(sq, CpuVectors.sumOfSquares(x, s, e), sq, "sum of squares" + at);
-                assertSum(dev, CpuVectors.sumOfSquaredDeviations(x, s, e, mean), dev, "squared deviations" + at);
-                assertSum(prod, CpuVectors.sumOfProductsWithDeviations(y, x, s, e, mean), abs, "products" + at);
                 assertEquals(Double.doubleToRawLongBits(CpuVectors.sum(x, s, e)), Double.doubleToRawLongBits(CpuVectors.sum(x, s, e)),
                         "the same bits twice" + at);
+            }
+        }
+    }
+
+    /** One channel of an NCHW tensor: planes of len elements, stride apart; lengths below, at and off the vector width. */
+    @Test
+    void planeSumsAgreeWithOneByOneLoops() {
+        SplittableRandom r = new SplittableRandom(13);
+        int[][] cases = {{1, 1, 1}, {3, 3, 7}, {64, 16, 512 * 16}, {8, 49, 512 * 49}, {5, 196, 3 * 196}, {2, 1027, 1030}, {1, 4099, 0}};
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment x = random(a, r, 600_000), y = random(a, r, 600_000);
+            double[] out = new double[2];
+            for (int[] c : cases) {
+                int planes = c[0], len = c[1];
+                long stride = c[2], base = 5;
+                double mean = 0.25, sum = 0, dev = 0, dy = 0, prod = 0, abs = 0, absProd = 0;
+                for (int p = 0; p < planes; p++) {
+                    for (int i = 0; i < len; i++) {
+                        long at = base + p * stride + i;
+                        double v = x.getAtIndex(F, at), w = y.getAtIndex(F, at);
+                        sum += v;
+                        dev += (v - mean) * (v - mean);
+                        dy += w;
+                        prod += w * (v - mean);
+                        abs += Math.abs(v) + Math.abs(w);
+                        absProd += Math.abs(w) * Math.abs(v - mean);
+                    }
+                }
+                String at = " for " + planes + " planes of " + len + ", stride " + stride;
+                assertSum(sum, CpuVectors.sumOfPlanes(x, base, stride, planes, len), abs, "sum" + at);
+                assertSum(dev, CpuVectors.sumOfSquaredDeviationsOfPlanes(x, base, stride, planes, len, mean), dev, "squared deviations" + at);
+                CpuVectors.sumAndProductsWithDeviationsOfPlanes(y, x, base, stride, planes, len, mean, out);
+                assertSum(dy, out[0], abs, "sum of dy" + at);
+                assertSum(prod, out[1], absProd, "products" + at);
             }
         }
     }
