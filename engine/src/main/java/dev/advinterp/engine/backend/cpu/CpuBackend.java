@@ -99,6 +99,7 @@ public final class CpuBackend extends Backend {
         if (dnnlLoad.dnnl().isPresent()) {
             Dnnl o = dnnlLoad.dnnl().get();
             d.line("convolution", "oneDNN " + o.version() + " from " + o.path());
+            d.line("oneDNN threads", "OpenMP, " + Dnnl.openMpSettings());
             d.line("pooling", "max and average on oneDNN (CpuPool where x holds a NaN), adaptive average in Java");
         } else {
             d.line("convolution", "im2col/Winograd + GEMM (oneDNN not loaded)");

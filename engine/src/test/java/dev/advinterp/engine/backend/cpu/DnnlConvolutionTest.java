@@ -40,18 +40,17 @@ class DnnlConvolutionTest {
     }
 
     @Test
-    void oneDnnsOpenMpTeamTakesTheEnginesThreadCount() throws Throwable {
+    void oneDnnsOpenMpTeamTakesTheEnginesThreadCountAndSleepsWhenIdle() {
         Assumptions.assumeTrue(bundled().dnnl().isPresent(), "oneDNN not loaded");
-        var linker = java.lang.foreign.Linker.nativeLinker();
-        var getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
-                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.ADDRESS));
-        try (var a = java.lang.foreign.Arena.ofConfined()) {
-            var value = (java.lang.foreign.MemorySegment) getenv.invokeExact(a.allocateFrom("OMP_NUM_THREADS"));
-            assertNotEquals(0L, value.address(), "OMP_NUM_THREADS is set before libgomp loads");
-            String set = value.reinterpret(64).getString(0);
-            String before = System.getenv("OMP_NUM_THREADS"); // the JVM's snapshot of the environment it started with
-            assertEquals(before != null ? before : String.valueOf(Parallel.THREADS), set, "the environment's value wins, else the engine's count");
-        }
+        assertEnvironment("OMP_NUM_THREADS", String.valueOf(Parallel.THREADS));
+        assertEnvironment("OMP_WAIT_POLICY", "PASSIVE");
+    }
+
+    /** The process environment libgomp read holds the variable: the environment's own value if it had one, else the engine's. */
+    private static void assertEnvironment(String name, String engines) {
+        String set = Dnnl.environment(name).orElseThrow(() -> new AssertionError(name + " is set before libgomp loads"));
+        String before = System.getenv(name); // the JVM's snapshot of the environment it started with
+        assertEquals(before != null ? before : engines, set, name + ": the environment's value wins, else the engine's");
     }
 
     @Test
