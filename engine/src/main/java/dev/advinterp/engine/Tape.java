@@ -72,6 +72,23 @@ public final class Tape implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Stops watching {@code t}, an input this tape watched: a later {@link #backward} computes no
+     * gradient for it (the ops recorded from it keep their record, and their other inputs' gradients
+     * are computed as before). For an input whose gradient was needed only by an earlier
+     * {@link #gradients} call: the consistent loss's clean image, whose FGSM gradient is taken
+     * first, so that the training backward skips the first convolution's backward-data pass.
+     */
+    public void unwatch(Tensor t) {
+        if (t.tape != this) throw new IllegalArgumentException("unwatch: the tensor " + t.shape() + " is not watched by this tape");
+        t.tape = null;
+    }
+
+    /** Whether {@code t} is watched by this tape ({@link #watch}). */
+    public boolean watches(Tensor t) {
+        return t != null && t.tape == this;
+    }
+
     boolean tracks(Tensor t) {
         return t != null && (t.tape == this || t.requiresGrad());
     }
@@ -150,16 +167,15 @@ public final class Tape implements AutoCloseable {
         paused = true;
         Map<Tensor, Boolean> produced = new IdentityHashMap<>();
         for (Node n : nodes) produced.put(n.output(), Boolean.TRUE);
-        // With targets, an input needs a gradient only if a target is it or lies upstream of it.
-        Map<Tensor, Boolean> leads = null;
-        if (targets != null) {
-            leads = new IdentityHashMap<>(targets);
-            for (Node n : nodes) {
-                for (Tensor in : n.inputs()) {
-                    if (in != null && leads.containsKey(in)) {
-                        leads.put(n.output(), Boolean.TRUE);
-                        break;
-                    }
+        // An input needs a gradient only if it is wanted (a target; without targets, a leaf the tape
+        // still tracks: a parameter, or an input watched and not unwatched since) or a wanted tensor
+        // lies upstream of it.
+        Map<Tensor, Boolean> leads = new IdentityHashMap<>();
+        for (Node n : nodes) {
+            for (Tensor in : n.inputs()) {
+                if (in != null && (leads.containsKey(in) || wanted(in, targets, produced))) {
+                    leads.put(n.output(), Boolean.TRUE);
+                    break;
                 }
             }
         }
@@ -171,18 +187,16 @@ public final class Tape implements AutoCloseable {
                 Node node = nodes.get(i);
                 Tensor g = grads.remove(node.output());
                 if (g == null) continue;
-                boolean[] needs = node.needs();
-                if (leads != null) {
-                    needs = needs.clone();
-                    boolean any = false;
-                    for (int j = 0; j < needs.length; j++) {
-                        needs[j] &= node.inputs()[j] != null && leads.containsKey(node.inputs()[j]);
-                        any |= needs[j];
-                    }
-                    if (!any) {
-                        if (g != seed) g.close();
-                        continue;
-                    }
+                boolean[] needs = node.needs().clone();
+                boolean any = false;
+                for (int j = 0; j < needs.length; j++) {
+                    Tensor in = node.inputs()[j];
+                    needs[j] &= in != null && (leads.containsKey(in) || wanted(in, targets, produced));
+                    any |= needs[j];
+                }
+                if (!any) {
+                    if (g != seed) g.close();
+                    continue;
                 }
                 Tensor[] inGrads = node.backward().apply(g, needs);
                 if (g != seed) g.close();
@@ -204,6 +218,11 @@ public final class Tape implements AutoCloseable {
         }
         if (targets != null) seed.close();
         return new Gradients(leaves);
+    }
+
+    /** Whether a gradient is wanted for {@code t} itself: it is a target, or, without targets, a leaf the tape tracks. */
+    private boolean wanted(Tensor t, Map<Tensor, Boolean> targets, Map<Tensor, Boolean> produced) {
+        return targets != null ? targets.containsKey(t) : !produced.containsKey(t) && tracks(t);
     }
 
     private static void accumulate(Map<Tensor, Tensor> target, Tensor input, Tensor g) {

@@ -39,6 +39,35 @@ class TapeGradientsTest {
     }
 
     @Test
+    void anUnwatchedInputGetsNoGradientAndTheWeightsTheSame() {
+        try (Scope s = Scope.open()) {
+            Tensor x = Tensor.rand(1, 0f, 1f, 2, 3, 5, 5);
+            Tensor w = Tensor.randn(2, 0.3f, 4, 3, 3, 3).requiresGrad(true);
+            Tensor b = Tensor.randn(3, 0.1f, 6, 4 * 25).requiresGrad(true);
+            int[] y = {1, 4};
+            float[] dwExpected, dbExpected;
+            try (Tape t = Tape.start()) {
+                Gradients g = t.backward(Ops.softmaxCrossEntropy(net(x, w, b), y));
+                dwExpected = g.of(w).toArray();
+                dbExpected = g.of(b).toArray();
+            }
+            try (Tape t = Tape.start()) {
+                t.watch(x);
+                assertTrue(t.watches(x));
+                Tensor loss = Ops.softmaxCrossEntropy(net(x, w, b), y);
+                assertTrue(t.gradients(loss, x).has(x));
+                t.unwatch(x);
+                assertFalse(t.watches(x));
+                Gradients all = t.backward(loss);
+                assertFalse(all.has(x), "no gradient for the unwatched input");
+                assertArrayEquals(dwExpected, all.of(w).toArray());
+                assertArrayEquals(dbExpected, all.of(b).toArray());
+                assertThrows(IllegalArgumentException.class, () -> t.unwatch(x), "unwatching twice");
+            }
+        }
+    }
+
+    @Test
     void targetsMustBeTracked() {
         try (Scope s = Scope.open(); Tape t = Tape.start()) {
             Tensor x = Tensor.rand(1, 0f, 1f, 2, 3);

@@ -18,7 +18,8 @@ import dev.advinterp.nn.train.Objective;
  *
  * <p>The clean forward is computed once: FGSM's input gradient is taken from it
  * ({@link Tape#gradients}, which computes no weight gradients), and the same forward is then
- * differentiated by the training loss.
+ * differentiated by the training loss; x is watched for that input gradient only (unless the
+ * caller watched it), so the training backward computes no gradient for the image.
  *
  * <p>With {@code unrelaxed}, Eq. 5: the feature term uses a second adversary x′ found by
  * {@code innerSteps} PGD steps (step ε/4, from x*) that maximise d(φ(x), φ(x′)) in the ε-ball;
@@ -58,6 +59,7 @@ public final class ConsistentLoss implements Objective {
         if (tape == null) throw new IllegalStateException("the consistent loss runs inside a recording tape (the trainer's)");
         String layer = options.layer() == null ? model.phiLayer() : options.layer();
         float eps = PixelUnits.toRange(options.epsPixels());
+        boolean watchedBefore = tape.watches(x);
         tape.watch(x);
         Tensor logits, phi;
         try (Activations cap = Activations.capture(layer)) {
@@ -70,6 +72,7 @@ public final class ConsistentLoss implements Objective {
             Tensor g = tape.gradients(ceClean, x).of(x);
             Ops.fgsmStep(xAdv, g, x, eps, eps, Bounds.LO, Bounds.HI);
         }
+        if (!watchedBefore) tape.unwatch(x); // the training backward then skips the first layer's input gradient
         Tensor logitsAdv, phiAdv;
         try (Activations cap = Activations.capture(layer)) {
             logitsAdv = model.call(xAdv);

@@ -32,7 +32,15 @@ class ConsistentLossTest {
             float[] fused;
             try (Tape t = Tape.start()) {
                 Objective.Output o = new ConsistentLoss(opts).compute(m, x, Y);
-                fused = t.backward(o.loss()).of(w).toArray();
+                Gradients g = t.backward(o.loss());
+                fused = g.of(w).toArray();
+                assertFalse(g.has(x), "the image's gradient is FGSM's only: the training backward computes none");
+            }
+            try (Tape t = Tape.start()) {
+                t.watch(x);
+                Gradients g = t.backward(new ConsistentLoss(opts).compute(m, x, Y).loss());
+                assertTrue(g.has(x), "a caller that watches the image still gets its gradient");
+                assertArrayEquals(fused, g.of(w).toArray());
             }
             Tensor xAdv = new Fgsm(6f).perturb(m, x, Y);
             float[] expected = new float[fused.length];
