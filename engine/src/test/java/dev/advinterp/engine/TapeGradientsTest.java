@@ -7,28 +7,34 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Input gradients from a forward that a later full backward reuses (the adversarial training step). */
 class TapeGradientsTest {
 
+    private static final int[] Y = {1, 4};
+
     private static Tensor net(Tensor x, Tensor w, Tensor b) {
         return Ops.linear(Ops.flatten(Ops.relu(Ops.conv2d(x, w, null, 1, 1))), b, null);
+    }
+
+    /** The input, the convolution's weights and the linear layer's, in the caller's scope. */
+    private static Tensor[] inputAndWeights() {
+        return new Tensor[]{Tensor.rand(1, 0f, 1f, 2, 3, 5, 5), Tensor.randn(2, 0.3f, 4, 3, 3, 3).requiresGrad(true),
+                Tensor.randn(3, 0.1f, 6, 4 * 25).requiresGrad(true)};
     }
 
     @Test
     void inputGradientsThenFullBackwardMatchTwoSeparateTapes() {
         try (Scope s = Scope.open()) {
-            Tensor x = Tensor.rand(1, 0f, 1f, 2, 3, 5, 5);
-            Tensor w = Tensor.randn(2, 0.3f, 4, 3, 3, 3).requiresGrad(true);
-            Tensor b = Tensor.randn(3, 0.1f, 6, 4 * 25).requiresGrad(true);
-            int[] y = {1, 4};
+            Tensor[] xwb = inputAndWeights();
+            Tensor x = xwb[0], w = xwb[1], b = xwb[2];
 
             float[] dxExpected, dwExpected;
             try (Tape t = Tape.start()) {
                 t.watch(x);
-                Gradients g = t.backward(Ops.softmaxCrossEntropy(net(x, w, b), y));
+                Gradients g = t.backward(Ops.softmaxCrossEntropy(net(x, w, b), Y));
                 dxExpected = g.of(x).toArray();
                 dwExpected = g.of(w).toArray();
             }
             try (Tape t = Tape.start()) {
                 t.watch(x);
-                Tensor loss = Ops.softmaxCrossEntropy(net(x, w, b), y);
+                Tensor loss = Ops.softmaxCrossEntropy(net(x, w, b), Y);
                 Gradients onlyX = t.gradients(loss, x);
                 assertArrayEquals(dxExpected, onlyX.of(x).toArray());
                 assertFalse(onlyX.has(w), "no weight gradient is computed for an input target");
@@ -41,20 +47,18 @@ class TapeGradientsTest {
     @Test
     void anUnwatchedInputGetsNoGradientAndTheWeightsTheSame() {
         try (Scope s = Scope.open()) {
-            Tensor x = Tensor.rand(1, 0f, 1f, 2, 3, 5, 5);
-            Tensor w = Tensor.randn(2, 0.3f, 4, 3, 3, 3).requiresGrad(true);
-            Tensor b = Tensor.randn(3, 0.1f, 6, 4 * 25).requiresGrad(true);
-            int[] y = {1, 4};
+            Tensor[] xwb = inputAndWeights();
+            Tensor x = xwb[0], w = xwb[1], b = xwb[2];
             float[] dwExpected, dbExpected;
             try (Tape t = Tape.start()) {
-                Gradients g = t.backward(Ops.softmaxCrossEntropy(net(x, w, b), y));
+                Gradients g = t.backward(Ops.softmaxCrossEntropy(net(x, w, b), Y));
                 dwExpected = g.of(w).toArray();
                 dbExpected = g.of(b).toArray();
             }
             try (Tape t = Tape.start()) {
                 t.watch(x);
                 assertTrue(t.watches(x));
-                Tensor loss = Ops.softmaxCrossEntropy(net(x, w, b), y);
+                Tensor loss = Ops.softmaxCrossEntropy(net(x, w, b), Y);
                 assertTrue(t.gradients(loss, x).has(x));
                 t.unwatch(x);
                 assertFalse(t.watches(x));

@@ -46,14 +46,14 @@ public final class DnnlOpsComparison {
         System.out.println("oneDNN " + dnnl.version() + ", " + Parallel.THREADS + " threads; ms per call, best of 5 rounds of 10\n");
         System.out.println("| op | shape | oneDNN | Java | Java/oneDNN |");
         System.out.println("|---|---|---:|---:|---:|");
-        DnnlPooling pooling = new DnnlPooling(dnnl, new CpuPool());
+        DnnlPooling pooling = new DnnlPooling(dnnl, new CpuPool(), false); // whichever implementation oneDNN chose, JIT or not
         CpuPool java = new CpuPool();
         for (PoolGeometry g : List.of(new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1), new PoolGeometry(64, 64, 32, 32, 3, 3, 2, 2, 1, 1))) {
             try (Scope s = Scope.open()) {
                 Tensor x = Tensor.randn(1, 1f, g.n(), g.c(), g.h(), g.w()), y = Tensor.zeros(g.n(), g.c(), g.outH(), g.outW());
                 Tensor dy = Tensor.randn(2, 1f, g.n(), g.c(), g.outH(), g.outW()), dx = Tensor.zeros(g.n(), g.c(), g.h(), g.w());
                 java.maxForward(x, g, y);
-                String shape = g.n() + "×" + g.c() + "×" + g.h() + "×" + g.w() + ", 3×3/2";
+                String shape = g.n() + "×" + g.c() + "×" + g.h() + "×" + g.w() + ", 3×3/2 (" + pooling.implementation(true, g).orElseThrow() + ")";
                 row("max pool forward", shape, millis(() -> pooling.maxForward(x, g, y)), millis(() -> java.maxForward(x, g, y)));
                 row("max pool backward", shape, millis(() -> pooling.maxBackward(x, y, dy, g, dx)), millis(() -> java.maxBackward(x, y, dy, g, dx)));
             }

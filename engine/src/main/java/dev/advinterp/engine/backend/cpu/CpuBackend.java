@@ -7,6 +7,7 @@ import dev.advinterp.engine.backend.Backend;
 import dev.advinterp.engine.backend.ConvolutionKernels;
 import dev.advinterp.engine.backend.Diagnostics;
 import dev.advinterp.engine.backend.GemmKernels;
+import dev.advinterp.engine.backend.PoolGeometry;
 import dev.advinterp.engine.backend.PoolingKernels;
 import dev.advinterp.engine.memory.HostMemory;
 import dev.advinterp.engine.memory.NativeMemory;
@@ -17,7 +18,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * The CPU backend and the reference for every kernel: GEMM through OpenBLAS (or the Vector API
  * when no BLAS loads), convolution and max/average pooling on oneDNN where it loads
- * (DnnlConvolution, DnnlPooling) and otherwise by Winograd or im2col + GEMM (CpuConv2d, the
+ * (DnnlConvolution, DnnlPooling; pooling only where oneDNN has a JIT kernel for it) and otherwise by Winograd or im2col + GEMM (CpuConv2d, the
  * reference oneDNN is tested against) and CpuPool, everything else in Java on the fixed pool of
  * {@link Parallel}. Batch normalisation stays in Java: oneDNN's for the NCHW layout measured two
  * to seven times slower than CpuBatchNorm on ResNet-18's shapes (bench/README.md). Each family of kernels lives in its own file (CpuConv2d,
@@ -100,7 +101,11 @@ public final class CpuBackend extends Backend {
             Dnnl o = dnnlLoad.dnnl().get();
             d.line("convolution", "oneDNN " + o.version() + " from " + o.path());
             d.line("oneDNN threads", "OpenMP, " + Dnnl.openMpSettings());
-            d.line("pooling", "max and average on oneDNN (CpuPool where x holds a NaN), adaptive average in Java");
+            // the rule DnnlPooling applies, shown on ResNet-18's max pool
+            String impl = new DnnlPooling(o, new CpuPool(), false).implementation(true, new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1))
+                    .orElse("none");
+            d.line("pooling", impl.startsWith("jit") ? "max and average on oneDNN (" + impl + "; CpuPool where x holds a NaN), adaptive average in Java"
+                    : "in Java (CpuPool): oneDNN has no JIT pooling kernel for NCHW on this CPU (" + impl + ")");
         } else {
             d.line("convolution", "im2col/Winograd + GEMM (oneDNN not loaded)");
             d.line("pooling", "in Java (CpuPool)");

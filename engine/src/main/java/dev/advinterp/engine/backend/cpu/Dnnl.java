@@ -58,6 +58,8 @@ public final class Dnnl {
             ARG_DIFF_BIAS = 169;
     static final int ARG_SCRATCHPAD = 80, ARG_WORKSPACE = 64, ARG_MEAN = 49, ARG_VARIANCE = 50, ARG_SCALE = 51, ARG_SHIFT = 52,
             ARG_DIFF_SCALE = 255, ARG_DIFF_SHIFT = 256;
+    /** dnnl_query_impl_info_str: the implementation's name, a const char*. */
+    static final int QUERY_IMPL_INFO_STR = 8;
     static final int QUERY_SRC_MD = 129, QUERY_DIFF_SRC_MD = 130, QUERY_WEIGHTS_MD = 131, QUERY_DIFF_WEIGHTS_MD = 132, QUERY_DST_MD = 133,
             QUERY_DIFF_DST_MD = 134, QUERY_WORKSPACE_MD = 135, QUERY_SCRATCHPAD_MD = 136;
     static final int SCRATCHPAD_MODE_USER = 1;
@@ -75,7 +77,7 @@ public final class Dnnl {
     final MemorySegment engine, stream;
     /** Primitive attributes that every primitive is created with: the scratchpad is the caller's ({@code dnnl_scratchpad_mode_user}). */
     final MemorySegment userScratchpad;
-    final MethodHandle memoryDescCreateWithTag, memoryDescDestroy, memoryDescGetSize, convForwardPd, convBackwardDataPd, convBackwardWeightsPd, pdQueryMd, pdDestroy,
+    final MethodHandle memoryDescCreateWithTag, memoryDescDestroy, memoryDescGetSize, convForwardPd, convBackwardDataPd, convBackwardWeightsPd, pdQueryMd, pdQuery, pdDestroy,
             poolForwardPd, poolBackwardPd, bnormForwardPd, bnormBackwardPd, primitiveCreate, primitiveExecute, memoryCreate, memorySetDataHandle, streamWait, memoryDescEqual, reorderPd;
 
     /** What was tried and, if it loaded, oneDNN. */
@@ -117,6 +119,8 @@ public final class Dnnl {
         bnormBackwardPd = handle(lib, "dnnl_batch_normalization_backward_primitive_desc_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_INT, ADDRESS, ADDRESS));
         pdQueryMd = handle(lib, "dnnl_primitive_desc_query_md", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+        // (pd, what, index, result*)
+        pdQuery = handle(lib, "dnnl_primitive_desc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
         pdDestroy = handle(lib, "dnnl_primitive_desc_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         primitiveCreate = handle(lib, "dnnl_primitive_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         primitiveExecute = handle(lib, "dnnl_primitive_execute", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
@@ -238,6 +242,15 @@ public final class Dnnl {
     void destroyMds(MemorySegment... mds) throws Throwable {
         for (MemorySegment md : mds) {
             if (!md.equals(MemorySegment.NULL)) check((int) memoryDescDestroy.invokeExact(md), "dnnl_memory_desc_destroy");
+        }
+    }
+
+    /** The name of the implementation oneDNN chose for a primitive descriptor, as its verbose log prints it ("jit:avx2", "simple_nchw:any"). */
+    String implementation(MemorySegment pd) throws Throwable {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            check((int) pdQuery.invokeExact(pd, QUERY_IMPL_INFO_STR, 0, out), "dnnl_primitive_desc_query(impl_info_str)");
+            return out.get(ADDRESS, 0).reinterpret(256).getString(0);
         }
     }
 

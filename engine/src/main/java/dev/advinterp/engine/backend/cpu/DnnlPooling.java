@@ -31,6 +31,12 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * Backend interface passes x and y instead, as cuDNN wants them, so the backward runs the training
  * forward again into a workspace held only for the call, then the backward. A geometry oneDNN
  * refuses goes to CpuPool as well.
+ *
+ * <p>oneDNN's JIT pooling kernels for the NCHW layout exist for some instruction sets only: on an
+ * AVX2-only machine it falls back to its generic {@code simple_nchw} implementation, which measured
+ * 30–50 ms a call on the map above (ResNet-18 at 224×224, batch 8, two cores), several times
+ * CpuPool. So a geometry is served by oneDNN only where the implementation it chose is a JIT one
+ * ({@link Dnnl#implementation}), and by CpuPool otherwise.
  */
 final class DnnlPooling implements PoolingKernels {
     /** The workspace slot of the recomputed forward's output and workspace (the staging and scratchpads use {@link DnnlPlan}'s). */
@@ -38,6 +44,8 @@ final class DnnlPooling implements PoolingKernels {
 
     private final Dnnl dnnl;
     private final CpuPool fallback;
+    /** Whether only JIT implementations serve (the backend's choice); the tests take any, to check the binding everywhere. */
+    private final boolean jitOnly;
     private final Map<Key, Optional<Plans>> cache = new HashMap<>();
 
     private record Key(boolean max, PoolGeometry g) {
@@ -46,14 +54,28 @@ final class DnnlPooling implements PoolingKernels {
     /**
      * The plans of one geometry: the inference forward; the training forward, which also writes
      * the workspace (max pooling only; null for average); the backward; and the bytes of the
-     * training forward's output and workspace.
+     * training forward's output and workspace; and the forward's implementation name.
      */
-    private record Plans(DnnlPlan forward, DnnlPlan trainingForward, DnnlPlan backward, long dstBytes, long workspaceBytes) {
+    private record Plans(DnnlPlan forward, DnnlPlan trainingForward, DnnlPlan backward, long dstBytes, long workspaceBytes,
+                         String implementation) {
     }
 
     DnnlPooling(Dnnl dnnl, CpuPool fallback) {
+        this(dnnl, fallback, true);
+    }
+
+    DnnlPooling(Dnnl dnnl, CpuPool fallback, boolean jitOnly) {
         this.dnnl = dnnl;
         this.fallback = fallback;
+        this.jitOnly = jitOnly;
+    }
+
+    /**
+     * The implementation oneDNN runs max (or average) pooling of that geometry with, or empty where
+     * CpuPool serves it: oneDNN refuses it, or, with jitOnly, has no JIT kernel for it.
+     */
+    Optional<String> implementation(boolean max, PoolGeometry g) {
+        return plans(max, g).map(Plans::implementation);
     }
 
     @Override
@@ -123,7 +145,7 @@ final class DnnlPooling implements PoolingKernels {
         return cache.computeIfAbsent(new Key(max, g), this::create);
     }
 
-    /** The plans of a geometry, or empty where oneDNN refuses it. */
+    /** The plans of a geometry, or empty where oneDNN refuses it or (jitOnly) has no JIT kernel for it. */
     private Optional<Plans> create(Key key) {
         PoolGeometry g = key.g();
         int alg = key.max() ? Dnnl.POOLING_MAX : Dnnl.POOLING_AVG_INCLUDE_PADDING;
@@ -140,6 +162,12 @@ final class DnnlPooling implements PoolingKernels {
                 return Optional.empty();
             }
             MemorySegment inferencePd = out.get(ADDRESS, 0);
+            String implementation = dnnl.implementation(inferencePd);
+            if (jitOnly && !implementation.startsWith("jit")) {
+                dnnl.destroyPd(inferencePd);
+                dnnl.destroyMds(src, dst);
+                return Optional.empty();
+            }
             DnnlPlan forward = new DnnlPlan(dnnl, name + " forward", inferencePd, List.of(DnnlPlan.Arg.in(Dnnl.ARG_SRC, src), DnnlPlan.Arg.out(Dnnl.ARG_DST, dst)));
             dnnl.destroyPd(inferencePd);
             Dnnl.check((int) dnnl.poolForwardPd.invokeExact(out, dnnl.engine, Dnnl.FORWARD_TRAINING, alg, src, dst, strides, kernel, dilation, pad, pad,
@@ -156,11 +184,11 @@ final class DnnlPooling implements PoolingKernels {
                         DnnlPlan.Arg.out(Dnnl.ARG_DST, dst), DnnlPlan.Arg.out(Dnnl.ARG_WORKSPACE, workspace)));
                 DnnlPlan backward = new DnnlPlan(dnnl, name + " backward", backwardPd, List.of(DnnlPlan.Arg.in(Dnnl.ARG_DIFF_DST, dst),
                         DnnlPlan.Arg.in(Dnnl.ARG_WORKSPACE, workspace), DnnlPlan.Arg.out(Dnnl.ARG_DIFF_SRC, src)));
-                plans = new Plans(forward, training, backward, (dstBytes + 63) / 64 * 64, workspaceBytes);
+                plans = new Plans(forward, training, backward, (dstBytes + 63) / 64 * 64, workspaceBytes, implementation);
             } else {
                 DnnlPlan backward = new DnnlPlan(dnnl, name + " backward", backwardPd, List.of(DnnlPlan.Arg.in(Dnnl.ARG_DIFF_DST, dst),
                         DnnlPlan.Arg.out(Dnnl.ARG_DIFF_SRC, src)));
-                plans = new Plans(forward, null, backward, 0, 0);
+                plans = new Plans(forward, null, backward, 0, 0, implementation);
             }
             dnnl.destroyPd(backwardPd);
             dnnl.destroyPd(trainingPd);

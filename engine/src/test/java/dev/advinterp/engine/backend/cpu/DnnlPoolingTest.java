@@ -6,6 +6,7 @@ import dev.advinterp.engine.backend.PoolGeometry;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -20,7 +21,7 @@ class DnnlPoolingTest {
     private static DnnlPooling pooling() {
         Dnnl.LoadResult r = DnnlConvolutionTest.bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
-        return new DnnlPooling(r.dnnl().get(), new CpuPool());
+        return new DnnlPooling(r.dnnl().get(), new CpuPool(), false); // any implementation: the binding is checked on every machine
     }
 
     private static Tensor fewValues(long seed, int... dims) {
@@ -60,6 +61,20 @@ class DnnlPoolingTest {
                 reference.avgBackward(x, y2, dy, g, dx2);
                 assertArrayEquals(dx2.toArray(), dx1.toArray(), 1e-5f, "average backward " + g);
             }
+        }
+    }
+
+    /** ResNet-18's max pool: oneDNN names its implementation, and the backend's DnnlPooling takes it only if it is a JIT one. */
+    @Test
+    void theBackendTakesOneDnnsPoolingOnlyWithAJitKernel() {
+        DnnlPooling any = pooling();
+        DnnlPooling backends = new DnnlPooling(DnnlConvolutionTest.bundled().dnnl().orElseThrow(), new CpuPool());
+        for (boolean max : new boolean[]{true, false}) {
+            PoolGeometry g = new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1);
+            String implementation = any.implementation(max, g).orElseThrow();
+            assertTrue(implementation.matches("[a-z0-9_]+(:[a-z0-9_]+)?"), "an implementation name as oneDNN's verbose log prints it: " + implementation);
+            assertEquals(implementation.startsWith("jit") ? Optional.of(implementation) : Optional.empty(), backends.implementation(max, g),
+                    (max ? "max" : "average") + " pooling by " + implementation);
         }
     }
 
