@@ -90,7 +90,7 @@ public final class CpuBackend extends Backend {
         if (blasLoad.blas().isPresent()) {
             OpenBlas b = blasLoad.blas().get();
             String env = EngineConfig.current().openblasCoreType();
-            d.line("BLAS", "OpenBLAS from " + b.path()).line("BLAS config", b.config()).line("BLAS threads", String.valueOf(b.threads()))
+            d.line("BLAS", "OpenBLAS from " + b.path()).line("BLAS config", b.config()).line("BLAS threads", b.threads() + " (" + NativeEnvironment.describe("OPENBLAS_THREAD_TIMEOUT") + ")")
                     .line("core type", b.coreName() + (env == null ? " (chosen by OpenBLAS; OPENBLAS_CORETYPE not set)"
                             : " (OPENBLAS_CORETYPE=" + env + " in the environment)"));
         } else {

@@ -40,7 +40,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * follow a convolution (batch norm, ReLU) then share the cores with them; so
  * {@code OMP_WAIT_POLICY=PASSIVE} is set the same way, and oneDNN's threads sleep when idle.
  * Measured on a ResNet-18 training step (32×32, batch 64, two cores): 7.6% less wall time and 11%
- * less CPU time (medians of four runs, paired), the same with a spin count of 20,000.
+ * less CPU time (medians of four runs, paired), the same with a spin count of 20,000. OpenBLAS's
+ * workers are put to sleep the same way ({@link OpenBlas}).
  *
  * <p>The numbers below are oneDNN 3.x's C API values (dnnl_types.h); a wrong one makes a call
  * fail with {@code dnnl_invalid_arguments}, which the conformance tests would show.
@@ -161,8 +162,8 @@ public final class Dnnl {
         Dnnl found = null;
         try {
             if (!choice.equals("none")) {
-                setenvUnlessSet("OMP_NUM_THREADS", String.valueOf(Parallel.THREADS));
-                setenvUnlessSet("OMP_WAIT_POLICY", "PASSIVE");
+                NativeEnvironment.setUnlessSet("OMP_NUM_THREADS", String.valueOf(Parallel.THREADS));
+                NativeEnvironment.setUnlessSet("OMP_WAIT_POLICY", "PASSIVE");
             }
             if (choice.equals("none")) {
                 attempts.add("ADVINTERP_DNNL=none: oneDNN not loaded; ADVINTERP_DNNL=auto (the default) uses the one in the Maven jar");
@@ -187,33 +188,9 @@ public final class Dnnl {
         return new LoadResult(Optional.ofNullable(found), List.copyOf(attempts));
     }
 
-    /** setenv(name, value, 0): the process environment that libgomp reads when it loads; a value already there stays. */
-    private static void setenvUnlessSet(String name, String value) {
-        try (Arena a = Arena.ofConfined()) {
-            MethodHandle setenv = LINKER.downcallHandle(LINKER.defaultLookup().find("setenv").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-            int ignored = (int) setenv.invokeExact(a.allocateFrom(name), a.allocateFrom(value), 0);
-        } catch (Throwable t) {
-            // without it oneDNN takes every core, which is also the engine's default
-        }
-    }
-
     /** The OpenMP settings libgomp read from the process environment, for doctor. */
     static String openMpSettings() {
-        return "OMP_NUM_THREADS=" + environment("OMP_NUM_THREADS").orElse("unset") + ", OMP_WAIT_POLICY="
-                + environment("OMP_WAIT_POLICY").orElse("unset");
-    }
-
-    /** getenv(name) of the process environment, which setenv changes (System.getenv is the JVM's snapshot from its start). */
-    static Optional<String> environment(String name) {
-        try (Arena a = Arena.ofConfined()) {
-            MethodHandle getenv = LINKER.downcallHandle(LINKER.defaultLookup().find("getenv").orElseThrow(),
-                    FunctionDescriptor.of(ADDRESS, ADDRESS));
-            MemorySegment value = (MemorySegment) getenv.invokeExact(a.allocateFrom(name));
-            return value.equals(MemorySegment.NULL) ? Optional.empty() : Optional.of(value.reinterpret(4096).getString(0));
-        } catch (Throwable t) {
-            throw new IllegalStateException("getenv(" + name + ") failed", t);
-        }
+        return NativeEnvironment.describe("OMP_NUM_THREADS", "OMP_WAIT_POLICY");
     }
 
     private static Dnnl open(Path p) {

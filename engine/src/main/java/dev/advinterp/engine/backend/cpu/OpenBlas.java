@@ -28,9 +28,18 @@ import java.util.Optional;
  *   <li>a system libopenblas (Debian's libopenblas0-pthread and the usual lib folders).</li>
  * </ol>
  * If neither loads, {@link #load()} is empty and the backend falls back to {@link VectorGemm}.
+ *
+ * <p>Its worker threads busy-wait after each call for 2^28 cycles by default (a tenth of a second),
+ * so the convolutions that follow a fully connected layer (ResNet-18's layer4 backward, right
+ * after the classifier's GEMMs) shared the two cores with a spinning thread and ran up to twice as
+ * long. {@code OPENBLAS_THREAD_TIMEOUT} is set to {@value #THREAD_TIMEOUT} (2^4 cycles: the workers
+ * sleep at once) before the library loads, unless the environment sets it: as libgomp's
+ * {@code OMP_WAIT_POLICY=PASSIVE} for oneDNN ({@link Dnnl}).
  */
 public final class OpenBlas implements Gemm {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+    /** OpenBLAS's idle-thread timeout, as a power of two of cycles (it takes 4 to 30). */
+    static final String THREAD_TIMEOUT = "4";
     private static final String BUNDLE = "org/bytedeco/openblas/linux-x86_64/";
     /** Loaded in this order: each one's dependencies come before it. */
     private static final String[] BUNDLED_FILES = {"libquadmath.so.0", "libgfortran.so.5", "libopenblas.so.0"};
@@ -109,6 +118,7 @@ public final class OpenBlas implements Gemm {
         List<String> attempts = new ArrayList<>();
         String choice = config.blas();
         OpenBlas found = null;
+        if (!choice.equals("none")) NativeEnvironment.setUnlessSet("OPENBLAS_THREAD_TIMEOUT", THREAD_TIMEOUT);
         switch (choice) {
             case "none" -> attempts.add("ADVINTERP_BLAS=none: OpenBLAS not loaded");
             case "bundled" -> found = tryBundled(config.cache(), attempts);

@@ -40,20 +40,6 @@ class DnnlConvolutionTest {
     }
 
     @Test
-    void oneDnnsOpenMpTeamTakesTheEnginesThreadCountAndSleepsWhenIdle() {
-        Assumptions.assumeTrue(bundled().dnnl().isPresent(), "oneDNN not loaded");
-        assertEnvironment("OMP_NUM_THREADS", String.valueOf(Parallel.THREADS));
-        assertEnvironment("OMP_WAIT_POLICY", "PASSIVE");
-    }
-
-    /** The process environment libgomp read holds the variable: the environment's own value if it had one, else the engine's. */
-    private static void assertEnvironment(String name, String engines) {
-        String set = Dnnl.environment(name).orElseThrow(() -> new AssertionError(name + " is set before libgomp loads"));
-        String before = System.getenv(name); // the JVM's snapshot of the environment it started with
-        assertEquals(before != null ? before : engines, set, name + ": the environment's value wins, else the engine's");
-    }
-
-    @Test
     void everyPassAgreesWithTheIm2colReferenceOnRandomGeometries() {
         Dnnl.LoadResult r = bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
