@@ -18,10 +18,11 @@ import java.lang.foreign.MemorySegment;
 /**
  * The CPU backend and the reference for every kernel: GEMM through OpenBLAS (or the Vector API
  * when no BLAS loads), convolution and max/average pooling on oneDNN where it loads
- * (DnnlConvolution, DnnlPooling; pooling only where oneDNN has a JIT kernel for it) and otherwise by Winograd or im2col + GEMM (CpuConv2d, the
- * reference oneDNN is tested against) and CpuPool, everything else in Java on the fixed pool of
- * {@link Parallel}. Batch normalisation stays in Java: oneDNN's for the NCHW layout measured two
- * to seven times slower than CpuBatchNorm on ResNet-18's shapes (bench/README.md). Each family of kernels lives in its own file (CpuConv2d,
+ * (DnnlConvolution; DnnlPooling where oneDNN has a JIT kernel for the shape) and otherwise by
+ * Winograd or im2col + GEMM (CpuConv2d, the reference oneDNN is tested against) and CpuPool,
+ * everything else in Java on the fixed pool of {@link Parallel}. Batch normalisation stays in
+ * Java: oneDNN's for the NCHW layout measured two to seven times slower than CpuBatchNorm on
+ * ResNet-18's shapes (bench/README.md). Each family of kernels lives in its own file (CpuConv2d,
  * CpuPool, CpuBatchNorm, CpuElementwise, CpuReductions, CpuFused); this class puts them together
  * with the host's memory. {@link Backend} checks every call's arguments before they reach them.
  */
@@ -90,7 +91,8 @@ public final class CpuBackend extends Backend {
         if (blasLoad.blas().isPresent()) {
             OpenBlas b = blasLoad.blas().get();
             String env = EngineConfig.current().openblasCoreType();
-            d.line("BLAS", "OpenBLAS from " + b.path()).line("BLAS config", b.config()).line("BLAS threads", b.threads() + " (" + NativeEnvironment.describe("OPENBLAS_THREAD_TIMEOUT") + ")")
+            d.line("BLAS", "OpenBLAS from " + b.path()).line("BLAS config", b.config())
+                    .line("BLAS threads", b.threads() + " (" + NativeEnvironment.describe("OPENBLAS_THREAD_TIMEOUT") + ")")
                     .line("core type", b.coreName() + (env == null ? " (chosen by OpenBLAS; OPENBLAS_CORETYPE not set)"
                             : " (OPENBLAS_CORETYPE=" + env + " in the environment)"));
         } else {
@@ -102,9 +104,10 @@ public final class CpuBackend extends Backend {
             d.line("convolution", "oneDNN " + o.version() + " from " + o.path());
             d.line("oneDNN threads", "OpenMP, " + Dnnl.openMpSettings());
             // the rule DnnlPooling applies, shown on ResNet-18's max pool
-            String impl = new DnnlPooling(o, new CpuPool(), false).implementation(true, new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1))
-                    .orElse("none");
-            d.line("pooling", impl.startsWith("jit") ? "max and average on oneDNN (" + impl + "; CpuPool where x holds a NaN), adaptive average in Java"
+            PoolGeometry stem = new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1);
+            String impl = new DnnlPooling(o, new CpuPool(), false).implementation(true, stem).orElse("none");
+            d.line("pooling", impl.startsWith("jit")
+                    ? "max and average on oneDNN (" + impl + "; CpuPool where x holds a NaN), adaptive average in Java"
                     : "in Java (CpuPool): oneDNN has no JIT pooling kernel for NCHW on this CPU (" + impl + ")");
         } else {
             d.line("convolution", "im2col/Winograd + GEMM (oneDNN not loaded)");

@@ -17,7 +17,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 /**
  * Max and average pooling on oneDNN, in the engine's NCHW layout (no reorders); adaptive average
  * pooling stays on {@link CpuPool}. Measured on ResNet-18's max pool (8×64×112×112, 3×3 stride 2,
- * padding 1; two cores; DnnlOpsComparison in the bench module): forward 3.2 ms against CpuPool's
+ * padding 1; two AVX-512 cores; DnnlOpsComparison in the bench module): forward 3.2 ms against CpuPool's
  * 8.8 ms, backward 3.9 ms (the forward recomputed with its workspace, then the backward) against
  * 16.2 ms, the NaN checks below included.
  *
