@@ -106,7 +106,7 @@ public final class CpuBackend extends Backend {
             // the rule DnnlPooling applies, shown on ResNet-18's max pool
             PoolGeometry stem = new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1);
             String impl = new DnnlPooling(o, new CpuPool(), false).implementation(true, stem).orElse("none");
-            d.line("pooling", impl.startsWith("jit")
+            d.line("pooling", DnnlPooling.isJit(impl)
                     ? "max and average on oneDNN (" + impl + "; CpuPool where x holds a NaN), adaptive average in Java"
                     : "in Java (CpuPool): oneDNN has no JIT pooling kernel for NCHW on this CPU (" + impl + ")");
         } else {

@@ -70,6 +70,11 @@ final class DnnlPooling implements PoolingKernels {
         this.jitOnly = jitOnly;
     }
 
+    /** The backend's rule: oneDNN's pooling serves only with one of its JIT kernels (see the class comment). */
+    static boolean isJit(String implementation) {
+        return implementation.startsWith("jit");
+    }
+
     /**
      * The implementation oneDNN runs max (or average) pooling of that geometry with, or empty where
      * CpuPool serves it: oneDNN refuses it, or, with jitOnly, has no JIT kernel for it.
@@ -163,7 +168,7 @@ final class DnnlPooling implements PoolingKernels {
             }
             MemorySegment inferencePd = out.get(ADDRESS, 0);
             String implementation = dnnl.implementation(inferencePd);
-            if (jitOnly && !implementation.startsWith("jit")) {
+            if (jitOnly && !isJit(implementation)) {
                 dnnl.destroyPd(inferencePd);
                 dnnl.destroyMds(src, dst);
                 return Optional.empty();
