@@ -83,20 +83,40 @@ public final class Tensor implements AutoCloseable {
 
     /** Standard normal values times {@code std}, from {@code seed} (the same seed gives the same bits). */
     public static Tensor randn(long seed, float std, int... dims) {
-        Shape shape = Shape.of(dims);
-        float[] v = new float[arrayLength(shape, "randn")];
         SplittableRandom r = new SplittableRandom(seed);
-        for (int i = 0; i < v.length; i++) v[i] = (float) (gaussian(r) * std);
-        return of(v, dims);
+        return generated(Shape.of(dims), "randn", () -> (float) (gaussian(r) * std));
     }
 
     /** Uniform values in [lo, hi) from {@code seed}. */
     public static Tensor rand(long seed, float lo, float hi, int... dims) {
-        Shape shape = Shape.of(dims);
-        float[] v = new float[arrayLength(shape, "rand")];
         SplittableRandom r = new SplittableRandom(seed);
-        for (int i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * (float) r.nextDouble();
-        return of(v, dims);
+        return generated(Shape.of(dims), "rand", () -> lo + (hi - lo) * (float) r.nextDouble());
+    }
+
+    /** Values drawn per element, in this many at a time: a 64 KiB buffer, so that no Java array holds a whole tensor. */
+    private static final int GENERATE_CHUNK = 1 << 14;
+
+    /**
+     * A tensor on the current scope's device filled in element order from {@code next}, through a
+     * small buffer: a model's initial weights (VGG-16's 138 M) then never pass through Java arrays of
+     * their size, which would grow the Java heap by as much and keep it so.
+     */
+    private static Tensor generated(Shape shape, String origin, FloatSupplier next) {
+        Tensor t = empty(Scope.current().memory(), shape, origin);
+        long n = shape.numel();
+        float[] buffer = new float[(int) Math.min(n, GENERATE_CHUNK)];
+        for (long done = 0; done < n; ) {
+            int k = (int) Math.min(buffer.length, n - done);
+            for (int i = 0; i < k; i++) buffer[i] = next.next();
+            t.memory().writeFloats(buffer, 0, t.storage.segment(), done * Float.BYTES, k);
+            done += k;
+        }
+        return t;
+    }
+
+    @FunctionalInterface
+    private interface FloatSupplier {
+        float next();
     }
 
     /** The length of a Java array holding {@code shape}'s values, or an exception naming the shape. */
