@@ -199,7 +199,7 @@ public final class Ops {
         Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.c(), g.outH(), g.outW()), op);
         be.maxPool2dForward(x, g, y);
-        Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
+        Tape.recordReadingOutput(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
             be.maxPool2dBackward(x, y, dy, g, dx);
             return new Tensor[]{dx};
@@ -214,7 +214,7 @@ public final class Ops {
         Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(g.n(), g.c(), g.outH(), g.outW()), op);
         be.avgPool2dForward(x, g, y);
-        Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
+        Tape.recordReadingOutput(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
             be.avgPool2dBackward(x, y, dy, g, dx);
             return new Tensor[]{dx};
@@ -356,12 +356,40 @@ public final class Ops {
         Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, x.shape(), op);
         be.reluForward(x, y);
-        Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
+        recordRelu(op, be, x, y);
+        return y;
+    }
+
+    /**
+     * ReLU written over x's own memory (PyTorch's {@code relu_}, torchvision's {@code inplace=True}):
+     * returns a tensor that shares x's storage, and x holds the result too. It saves a whole
+     * activation per ReLU in a model where a convolution, a linear layer, batch norm or a residual
+     * sum feeds it, none of which reads its output in backward. Where a recorded op still needs x's
+     * old values, the later backward refuses with that op's name ({@link Tape}); x itself may not be
+     * a tensor the tape computes a gradient for (a watched input or a parameter).
+     */
+    public static Tensor reluInPlace(Tensor x) {
+        String op = "reluInPlace";
+        live(op, x);
+        Tape tape = Tape.active();
+        if (tape != null && tape.tracksLeaf(x)) {
+            throw new IllegalArgumentException(op + ": " + x.shape() + " (made by " + x.origin() + ") is "
+                    + (x.requiresGrad() ? "a parameter" : "watched by the tape") + "; its gradient needs its values: use Ops.relu");
+        }
+        Backend be = Backends.of(x);
+        be.reluForward(x, x);
+        x.storage().bumpVersion();
+        Tensor y = x.view(x.shape(), op);
+        recordRelu(op, be, x, y);
+        return y;
+    }
+
+    private static void recordRelu(String op, Backend be, Tensor x, Tensor y) {
+        Tape.recordReadingOutput(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
             be.reluBackward(y, dy, dx);
             return new Tensor[]{dx};
         });
-        return y;
     }
 
     /**
@@ -466,7 +494,7 @@ public final class Ops {
         Backend be = Backends.of(x);
         Tensor y = Tensor.empty(be, Shape.of(rows), op);
         be.rowNorms(x, rows, cols, y);
-        Tape.record(op, y, new Tensor[]{x}, (dy, needs) -> {
+        Tape.recordReadingOutput(op, y, new Tensor[]{x}, (dy, needs) -> {
             Tensor dx = Tensor.empty(be, x.shape(), op + ".backward");
             be.rowNormsBackward(x, y, dy, rows, cols, dx);
             return new Tensor[]{dx};

@@ -8,7 +8,8 @@ import java.util.logging.Logger;
 /**
  * The memory behind one or more tensors (a tensor and its reshaped views share one storage).
  * Reference-counted: the memory goes back to its device when the last tensor using it is
- * closed. The garbage collector never frees it on the normal path; a {@link Cleaner} only
+ * closed. A version counts the in-place writes to it ({@link Ops#reluInPlace}), so that the
+ * {@link Tape} can refuse a backward whose saved tensor was overwritten after it was recorded. The garbage collector never frees it on the normal path; a {@link Cleaner} only
  * reports a storage that became unreachable while still allocated (a leak), and then returns its
  * memory.
  */
@@ -20,6 +21,7 @@ public final class Storage {
     private final MemorySegment segment;
     private final LeakGuard guard;
     private int refs = 1;
+    private int version;
 
     private record LeakGuard(DeviceMemory memory, MemorySegment segment, AtomicBoolean released) implements Runnable {
         @Override
@@ -56,6 +58,16 @@ public final class Storage {
     /** The raw segment; callers have checked liveness. */
     MemorySegment segment() {
         return segment;
+    }
+
+    /** How many in-place writes this storage has had. */
+    synchronized int version() {
+        return version;
+    }
+
+    /** Counts one in-place write. */
+    synchronized void bumpVersion() {
+        version++;
     }
 
     synchronized void retain() {

@@ -24,7 +24,11 @@ import java.util.Map;
  * }</pre>
  *
  * The tape holds references, not ownership: the tensors it saved for backward belong to their
- * scopes and must still be open when {@link #backward} runs.
+ * scopes and must still be open when {@link #backward} runs. It also notes the version of each
+ * saved tensor's storage (its inputs, and its output where the backward reads it: ReLU, the
+ * poolings, row norms); a backward whose saved tensor was overwritten in place since
+ * ({@link Ops#reluInPlace}) is refused with the op's name, never computed from the wrong values,
+ * as PyTorch's version counters do.
  */
 public final class Tape implements AutoCloseable {
     private static final ThreadLocal<Tape> ACTIVE = new ThreadLocal<>();
@@ -40,7 +44,26 @@ public final class Tape implements AutoCloseable {
         Tensor[] apply(Tensor gradOut, boolean[] needs);
     }
 
-    private record Node(String op, Tensor output, Tensor[] inputs, boolean[] needs, Backward backward) {
+    /**
+     * One recorded op. {@code versions} holds the storage version of each input at record time (0
+     * for a null input) and, as its last element, the output's when the backward reads the output,
+     * else -1.
+     */
+    private record Node(String op, Tensor output, Tensor[] inputs, boolean[] needs, int[] versions, Backward backward) {
+        /** Throws when a tensor this backward reads was written in place after the op was recorded. */
+        void checkVersions() {
+            for (int i = 0; i < inputs.length; i++) {
+                if (inputs[i] != null && inputs[i].storage().version() != versions[i]) overwritten(inputs[i], "input " + i);
+            }
+            int out = versions[inputs.length];
+            if (out >= 0 && output.storage().version() != out) overwritten(output, "output");
+        }
+
+        private void overwritten(Tensor t, String role) {
+            throw new IllegalStateException("backward of " + op + ": its " + role + " " + t.shape() + " (made by " + t.origin()
+                    + ") was overwritten in place after " + op + " was recorded; use the op that makes a new tensor "
+                    + "(Ops.relu rather than Ops.reluInPlace) where a recorded op still needs the value");
+        }
     }
 
     private final ArrayList<Node> nodes = new ArrayList<>();
@@ -89,12 +112,30 @@ public final class Tape implements AutoCloseable {
         return t != null && t.tape == this;
     }
 
+    /** Whether {@code t} is a leaf this tape computes a gradient for: a watched input or a parameter, not a recorded op's output. */
+    boolean tracksLeaf(Tensor t) {
+        if (t == null || !tracks(t)) return false;
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            if (nodes.get(i).output() == t) return false;
+        }
+        return true;
+    }
+
     boolean tracks(Tensor t) {
         return t != null && (t.tape == this || t.requiresGrad());
     }
 
     /** Records an op if any input is tracked. Called by {@link Ops}; the output becomes tracked. */
     static void record(String op, Tensor output, Tensor[] inputs, Backward backward) {
+        record(op, output, false, inputs, backward);
+    }
+
+    /** As {@link #record(String, Tensor, Tensor[], Backward)}, for an op whose backward reads its own output too. */
+    static void recordReadingOutput(String op, Tensor output, Tensor[] inputs, Backward backward) {
+        record(op, output, true, inputs, backward);
+    }
+
+    private static void record(String op, Tensor output, boolean readsOutput, Tensor[] inputs, Backward backward) {
         Tape tape = active();
         if (tape == null) return;
         boolean[] needs = new boolean[inputs.length];
@@ -104,8 +145,11 @@ public final class Tape implements AutoCloseable {
             any |= needs[i];
         }
         if (!any) return;
+        int[] versions = new int[inputs.length + 1];
+        for (int i = 0; i < inputs.length; i++) versions[i] = inputs[i] == null ? 0 : inputs[i].storage().version();
+        versions[inputs.length] = readsOutput ? output.storage().version() : -1;
         output.tape = tape;
-        tape.nodes.add(new Node(op, output, inputs, needs, backward));
+        tape.nodes.add(new Node(op, output, inputs, needs, versions, backward));
     }
 
     /** Number of recorded ops. */
@@ -198,6 +242,7 @@ public final class Tape implements AutoCloseable {
                     if (g != seed) g.close();
                     continue;
                 }
+                node.checkVersions();
                 Tensor[] inGrads = node.backward().apply(g, needs);
                 if (g != seed) g.close();
                 for (int j = 0; j < node.inputs().length; j++) {

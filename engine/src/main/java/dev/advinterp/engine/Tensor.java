@@ -275,13 +275,18 @@ public final class Tensor implements AutoCloseable {
 
     /** A new tensor with another shape over the same storage (no autograd; {@link Ops#reshape} records). */
     Tensor view(Shape newShape) {
-        checkLive("reshape");
+        return view(newShape, "reshape");
+    }
+
+    /** As {@link #view(Shape)}, the new tensor made by {@code origin}. */
+    Tensor view(Shape newShape, String origin) {
+        checkLive(origin);
         if (newShape.numel() != numel()) {
             throw new IllegalArgumentException("reshape " + shape + " to " + newShape + ": element counts differ ("
                     + numel() + " vs " + newShape.numel() + ")");
         }
         storage.retain();
-        return new Tensor(newShape, storage, "reshape");
+        return new Tensor(newShape, storage, origin);
     }
 
     /** Frees this tensor now (its storage goes when no reshaped view uses it). Idempotent. */

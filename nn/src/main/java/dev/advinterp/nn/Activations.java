@@ -46,6 +46,16 @@ public final class Activations implements AutoCloseable {
         if (a != null && a.wanted.contains(path)) a.captured.put(path, output);
     }
 
+    /** Whether an open capture on this thread holds {@code t} (an in-place op must then leave it alone). */
+    public static boolean holds(Tensor t) {
+        for (Activations a = ACTIVE.get(); a != null; a = a.previous) {
+            for (Tensor c : a.captured.values()) {
+                if (c == t) return true;
+            }
+        }
+        return false;
+    }
+
     /** The output of the module at {@code path} in the last forward pass. */
     public Tensor get(String path) {
         Tensor t = captured.get(path);

@@ -40,15 +40,15 @@ public final class AlexNet extends ImageModel {
         int c1 = c.scaled(64), c2 = c.scaled(192), c3 = c.scaled(384), c4 = c.scaled(256), c5 = c.scaled(256);
         features = child("features", new Sequential(
                 tiny ? new Conv2d(c.inChannels(), c1, 5, 1, 2, true, r) : new Conv2d(c.inChannels(), c1, 11, 4, 2, true, r),
-                new ReLU(), new MaxPool2d(3, 2, 0),
-                new Conv2d(c1, c2, 5, 1, 2, true, r), new ReLU(), new MaxPool2d(3, 2, 0),
-                new Conv2d(c2, c3, 3, 1, 1, true, r), new ReLU(),
-                new Conv2d(c3, c4, 3, 1, 1, true, r), new ReLU(),
-                new Conv2d(c4, c5, 3, 1, 1, true, r), new ReLU(), new MaxPool2d(3, 2, 0)));
+                new ReLU(true), new MaxPool2d(3, 2, 0),
+                new Conv2d(c1, c2, 5, 1, 2, true, r), new ReLU(true), new MaxPool2d(3, 2, 0),
+                new Conv2d(c2, c3, 3, 1, 1, true, r), new ReLU(true),
+                new Conv2d(c3, c4, 3, 1, 1, true, r), new ReLU(true),
+                new Conv2d(c4, c5, 3, 1, 1, true, r), new ReLU(true), new MaxPool2d(3, 2, 0)));
         avgpool = child("avgpool", new AdaptiveAvgPool2d(6, 6));
         classifier = child("classifier", new Sequential(
-                new Dropout(0.5f), new Linear(c5 * 6 * 6, hidden, r), new ReLU(),
-                new Dropout(0.5f), new Linear(hidden, hidden, r), new ReLU(),
+                new Dropout(0.5f), new Linear(c5 * 6 * 6, hidden, r), new ReLU(true),
+                new Dropout(0.5f), new Linear(hidden, hidden, r), new ReLU(true),
                 new Linear(hidden, c.classes(), r)));
     }
 

@@ -24,7 +24,7 @@ public final class BasicBlock extends Module {
     public BasicBlock(int in, int out, int stride, SplittableRandom r) {
         conv1 = child("conv1", conv(in, out, 3, stride, 1, r));
         bn1 = child("bn1", new BatchNorm2d(out));
-        relu = child("relu", new ReLU());
+        relu = child("relu", new ReLU(true));
         conv2 = child("conv2", conv(out, out, 3, 1, 1, r));
         bn2 = child("bn2", new BatchNorm2d(out));
         downsample = stride != 1 || in != out

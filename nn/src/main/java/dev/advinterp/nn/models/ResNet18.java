@@ -37,7 +37,7 @@ public final class ResNet18 extends ImageModel {
         int w1 = c.scaled(64), w2 = c.scaled(128), w3 = c.scaled(256), w4 = c.scaled(512);
         conv1 = child("conv1", small ? BasicBlock.conv(c.inChannels(), w1, 3, 1, 1, r) : BasicBlock.conv(c.inChannels(), w1, 7, 2, 3, r));
         bn1 = child("bn1", new BatchNorm2d(w1));
-        relu = child("relu", new ReLU());
+        relu = child("relu", new ReLU(true));
         maxpool = child("maxpool", small ? new Identity() : new MaxPool2d(3, 2, 1));
         layer1 = child("layer1", new Sequential(new BasicBlock(w1, w1, 1, r), new BasicBlock(w1, w1, 1, r)));
         layer2 = child("layer2", new Sequential(new BasicBlock(w1, w2, 2, r), new BasicBlock(w2, w2, 1, r)));

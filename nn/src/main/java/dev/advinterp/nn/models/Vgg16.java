@@ -55,7 +55,7 @@ public final class Vgg16 extends ImageModel {
             }
             features.add(new Conv2d(in, v, 3, 1, 1, true, Conv2d.Init.KAIMING_FAN_OUT, r));
             if (bn) features.add(new BatchNorm2d(v));
-            features.add(new ReLU());
+            features.add(new ReLU(true));
             lastRelu = features.size() - 1;
             in = v;
         }
@@ -66,8 +66,8 @@ public final class Vgg16 extends ImageModel {
         avgpool = child("avgpool", new AdaptiveAvgPool2d(pool, pool));
         Linear.Init head = full ? Linear.Init.NORMAL_001 : Linear.Init.TORCH_DEFAULT;
         classifier = child("classifier", new Sequential(
-                new Linear(in * pool * pool, hidden, head, r), new ReLU(), new Dropout(0.5f),
-                new Linear(hidden, hidden, head, r), new ReLU(), new Dropout(0.5f),
+                new Linear(in * pool * pool, hidden, head, r), new ReLU(true), new Dropout(0.5f),
+                new Linear(hidden, hidden, head, r), new ReLU(true), new Dropout(0.5f),
                 new Linear(hidden, c.classes(), head, r)));
     }
 
