@@ -102,6 +102,7 @@ public final class Tensor implements AutoCloseable {
      * their size, which would grow the Java heap by as much and keep it so.
      */
     private static Tensor generated(Shape shape, String origin, FloatSupplier next) {
+        arrayLength(shape, origin); // the generators' limit stays that of a Java array, checked before anything is allocated
         Tensor t = empty(Scope.current().memory(), shape, origin);
         long n = shape.numel();
         float[] buffer = new float[(int) Math.min(n, GENERATE_CHUNK)];
