@@ -9,9 +9,9 @@ import java.util.logging.Logger;
  * The memory behind one or more tensors (a tensor and its reshaped views share one storage).
  * Reference-counted: the memory goes back to its device when the last tensor using it is
  * closed. A version counts the in-place writes to it ({@link Ops#reluInPlace}), so that the
- * {@link Tape} can refuse a backward whose saved tensor was overwritten after it was recorded. The garbage collector never frees it on the normal path; a {@link Cleaner} only
- * reports a storage that became unreachable while still allocated (a leak), and then returns its
- * memory.
+ * {@link Tape} can refuse a backward whose saved tensor was overwritten after it was recorded.
+ * The garbage collector never frees it on the normal path; a {@link Cleaner} only reports a
+ * storage that became unreachable while still allocated (a leak), and then returns its memory.
  */
 public final class Storage {
     private static final Cleaner CLEANER = Cleaner.create();

@@ -24,10 +24,6 @@ public final class ReLU extends Module {
         this.inPlace = inPlace;
     }
 
-    public boolean inPlace() {
-        return inPlace;
-    }
-
     @Override
     protected Tensor forward(Tensor x) {
         return inPlace && !Activations.holds(x) ? Ops.reluInPlace(x) : Ops.relu(x);
