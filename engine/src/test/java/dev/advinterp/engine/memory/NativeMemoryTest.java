@@ -30,41 +30,77 @@ class NativeMemoryTest {
     }
 
     @Test
-    void aFreedLargeBlockServesTheNextRequestOfItsSizeClass() {
+    void aFreedLargeBlockServesTheNextRequestOfItsSize() {
         long hits = NativeMemory.cacheStats().hits(), misses = NativeMemory.cacheStats().misses();
         MemorySegment a = NativeMemory.allocate(3 * MIB + 5);
         a.setAtIndex(ValueLayout.JAVA_FLOAT, 0, 42f);
-        assertEquals(misses + 1, NativeMemory.cacheStats().misses(), "the first request goes to the system");
+        assertEquals(misses + 1, NativeMemory.cacheStats().misses(), "the first request maps new memory");
+        assertEquals(0, a.address() % (2 * MIB), "a large block starts on a huge-page boundary");
         long address = a.address();
         NativeMemory.free(a);
-        assertEquals(4 * MIB, NativeMemory.cacheStats().idleBytes(), "rounded up to a whole MiB and kept");
-        // the same class (4 MiB) fits
-        MemorySegment b = NativeMemory.allocate(4 * MIB - 1000);
+        long idle = NativeMemory.cacheStats().idleBytes();
+        assertTrue(idle > 3 * MIB && idle <= 3 * MIB + 64 * 1024, "rounded up to whole pages and kept: " + idle);
+        MemorySegment b = NativeMemory.allocate(3 * MIB + 100);
         assertEquals(address, b.address(), "the idle block is handed out again");
-        assertEquals(4 * MIB - 1000, b.byteSize(), "the segment has the size asked for");
+        assertEquals(3 * MIB + 100, b.byteSize(), "the segment has the size asked for");
+        assertEquals(42f, b.getAtIndex(ValueLayout.JAVA_FLOAT, 0), "with its pages: nothing was given back");
         assertEquals(hits + 1, NativeMemory.cacheStats().hits());
         assertEquals(0, NativeMemory.cacheStats().idleBytes());
         NativeMemory.free(b);
-        // a block up to an eighth larger than the request's class fits too: 9 MiB for the 8 MiB class
-        MemorySegment nine = NativeMemory.allocate(9 * MIB);
-        long at = nine.address();
-        NativeMemory.free(nine);
-        MemorySegment eight = NativeMemory.allocate(7 * MIB + 1);
-        assertEquals(at, eight.address(), "the 9 MiB block serves a request of the 8 MiB class");
-        NativeMemory.free(eight);
-        MemorySegment smaller = NativeMemory.allocate(6 * MIB);
-        assertNotEquals(at, smaller.address(), "9 MiB is more than an eighth above a 6 MiB class");
-        NativeMemory.free(smaller);
     }
 
     @Test
-    void aBlockMoreThanAnEighthLargerIsNotHandedOut() {
+    void aBlockUpToAnEighthLargerIsHandedOutWhole() {
+        MemorySegment nine = NativeMemory.allocate(9 * MIB);
+        NativeMemory.free(nine);
+        long reserved = NativeMemory.reservedBytes(), hits = NativeMemory.cacheStats().hits();
+        MemorySegment eight = NativeMemory.allocate(8 * MIB);
+        assertEquals(nine.address(), eight.address());
+        assertEquals(hits + 1, NativeMemory.cacheStats().hits());
+        assertEquals(reserved, NativeMemory.reservedBytes(), "the ninth MiB stays with the block");
+        NativeMemory.free(eight);
+        assertEquals(9 * MIB, NativeMemory.cacheStats().idleBytes());
+    }
+
+    @Test
+    void aLargerBlockIsTrimmedToTheRequest() {
         MemorySegment big = NativeMemory.allocate(16 * MIB);
+        big.setAtIndex(ValueLayout.JAVA_FLOAT, 0, 7f);
         NativeMemory.free(big);
+        long reserved = NativeMemory.reservedBytes(), trimmed = NativeMemory.cacheStats().trimmed();
+        long misses = NativeMemory.cacheStats().misses();
         MemorySegment small = NativeMemory.allocate(2 * MIB);
-        assertNotEquals(big.address(), small.address(), "16 MiB is not spent on a 2 MiB request");
-        assertEquals(16 * MIB, NativeMemory.cacheStats().idleBytes());
+        assertEquals(big.address(), small.address(), "the idle block serves the smaller request");
+        assertEquals(7f, small.getAtIndex(ValueLayout.JAVA_FLOAT, 0), "its first pages are kept");
+        small.setAtIndex(ValueLayout.JAVA_FLOAT, 2 * MIB / 4 - 1, 1f);
+        assertEquals(trimmed + 1, NativeMemory.cacheStats().trimmed());
+        assertEquals(misses, NativeMemory.cacheStats().misses(), "nothing new was mapped");
+        assertEquals(reserved - 14 * MIB, NativeMemory.reservedBytes(), "the 14 MiB past the request went back");
+        assertEquals(0, NativeMemory.cacheStats().idleBytes());
         NativeMemory.free(small);
+        assertEquals(2 * MIB, NativeMemory.cacheStats().idleBytes());
+    }
+
+    @Test
+    void withOnlySmallerBlocksIdleTheLargestIsGrown() {
+        MemorySegment two = NativeMemory.allocate(2 * MIB), four = NativeMemory.allocate(4 * MIB);
+        four.setAtIndex(ValueLayout.JAVA_FLOAT, 0, 3f);
+        four.setAtIndex(ValueLayout.JAVA_FLOAT, 4 * MIB / 4 - 1, 5f);
+        NativeMemory.free(two);
+        NativeMemory.free(four);
+        long reserved = NativeMemory.reservedBytes(), grown = NativeMemory.cacheStats().grown();
+        long misses = NativeMemory.cacheStats().misses();
+        MemorySegment six = NativeMemory.allocate(6 * MIB);
+        assertEquals(grown + 1, NativeMemory.cacheStats().grown());
+        assertEquals(misses, NativeMemory.cacheStats().misses(), "no new mapping while a block is idle");
+        assertEquals(reserved + 2 * MIB, NativeMemory.reservedBytes(), "only the difference is mapped");
+        assertEquals(2 * MIB, NativeMemory.cacheStats().idleBytes(), "the 2 MiB block stays idle");
+        assertEquals(3f, six.getAtIndex(ValueLayout.JAVA_FLOAT, 0), "the grown block keeps its pages");
+        assertEquals(5f, six.getAtIndex(ValueLayout.JAVA_FLOAT, 4 * MIB / 4 - 1));
+        six.setAtIndex(ValueLayout.JAVA_FLOAT, 6 * MIB / 4 - 1, 1f);
+        assertEquals(1f, six.getAtIndex(ValueLayout.JAVA_FLOAT, 6 * MIB / 4 - 1), "and all of it is usable");
+        NativeMemory.free(six);
+        assertEquals(8 * MIB, NativeMemory.cacheStats().idleBytes());
     }
 
     @Test
@@ -108,8 +144,8 @@ class NativeMemoryTest {
     @Test
     void theTensorStatisticsCountWhatWasAskedFor() {
         long current = NativeMemory.currentBytes();
-        MemorySegment a = NativeMemory.allocate(3 * MIB + 5);
-        assertEquals(current + 3 * MIB + 5, NativeMemory.currentBytes());
+        MemorySegment a = NativeMemory.allocate(4 * MIB - 5);
+        assertEquals(current + 4 * MIB - 5, NativeMemory.currentBytes());
         NativeMemory.free(a);
         assertEquals(current, NativeMemory.currentBytes());
         assertTrue(NativeMemory.cacheStats().describe().contains("4 MiB idle"), NativeMemory.cacheStats().describe());
