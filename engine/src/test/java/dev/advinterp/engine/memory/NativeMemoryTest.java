@@ -104,6 +104,43 @@ class NativeMemoryTest {
     }
 
     @Test
+    void liveBlocksNeverOverlapThroughTrimsAndGrowths() {
+        var random = new java.util.Random(16);
+        var live = new java.util.ArrayList<MemorySegment>();
+        long reservedBefore = NativeMemory.reservedBytes();
+        long trimmed = NativeMemory.cacheStats().trimmed(), grown = NativeMemory.cacheStats().grown();
+        for (int step = 0; step < 400; step++) {
+            if (live.isEmpty() || (live.size() < 12 && random.nextBoolean())) {
+                MemorySegment m = NativeMemory.allocate(MIB + random.nextInt(11 * (int) MIB));
+                stamp(m, live.size() + 1000 * step);
+                live.add(m);
+            } else {
+                MemorySegment m = live.remove(random.nextInt(live.size()));
+                NativeMemory.free(m);
+            }
+            for (MemorySegment m : live) {
+                float v = m.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
+                long last = m.byteSize() / 4 - 1;
+                assertEquals(v, m.getAtIndex(ValueLayout.JAVA_FLOAT, last / 2), "block overwritten at step " + step);
+                assertEquals(v, m.getAtIndex(ValueLayout.JAVA_FLOAT, last), "block overwritten at step " + step);
+            }
+        }
+        assertTrue(NativeMemory.cacheStats().trimmed() > trimmed && NativeMemory.cacheStats().grown() > grown,
+                "the sequence exercises both trimming and growing: " + NativeMemory.cacheStats().describe());
+        live.forEach(NativeMemory::free);
+        NativeMemory.emptyCache();
+        assertEquals(reservedBefore, NativeMemory.reservedBytes(), "every block went back");
+    }
+
+    /** Writes {@code v} at the first, middle and last float of {@code m}. */
+    private static void stamp(MemorySegment m, float v) {
+        long last = m.byteSize() / 4 - 1;
+        m.setAtIndex(ValueLayout.JAVA_FLOAT, 0, v);
+        m.setAtIndex(ValueLayout.JAVA_FLOAT, last / 2, v);
+        m.setAtIndex(ValueLayout.JAVA_FLOAT, last, v);
+    }
+
+    @Test
     void smallBlocksAreLeftToTheCLibrary() {
         long idle = NativeMemory.cacheStats().idleBytes(), misses = NativeMemory.cacheStats().misses();
         MemorySegment s = NativeMemory.allocate(1000);
