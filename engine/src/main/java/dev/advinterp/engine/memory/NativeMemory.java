@@ -136,7 +136,7 @@ public final class NativeMemory {
     /** Allocates {@code bytes} (at least 1) of uninitialised, 64-byte aligned host memory. */
     public static MemorySegment allocate(long bytes) {
         if (bytes <= 0) throw new IllegalArgumentException("allocation of " + bytes + " bytes");
-        long address = bytes >= LARGE && cacheLimit() > 0 ? allocateLarge(bytes) : system(bytes, bytes, ALIGNMENT);
+        long address = bytes >= LARGE && cacheLimit() > 0 ? allocateLarge(bytes) : system(bytes);
         long now = CURRENT.addAndGet(bytes);
         PEAK.accumulateAndGet(now, Math::max);
         ALLOCATIONS.incrementAndGet();
@@ -200,12 +200,18 @@ public final class NativeMemory {
 
     /** Takes the last freed idle block of {@code size} out of the cache (its bytes stay reserved). */
     private static long takeIdle(long size) {
+        long address = IDLE_BY_SIZE.get(size).peek();
+        forgetIdle(address, size);
+        return address;
+    }
+
+    /** Removes an idle block from the cache's two indexes and its idle count. */
+    private static void forgetIdle(long address, long size) {
         ArrayDeque<Long> same = IDLE_BY_SIZE.get(size);
-        long address = same.pop();
+        same.remove(address);
         if (same.isEmpty()) IDLE_BY_SIZE.remove(size);
         IDLE_BY_AGE.remove(address);
         idleBytes -= size;
-        return address;
     }
 
     private static long mapFresh(long requested, long size) {
@@ -225,15 +231,10 @@ public final class NativeMemory {
 
     /** Returns the oldest idle blocks to the system until at most {@code bytes} stay idle. */
     private static void trimTo(long bytes) {
-        var it = IDLE_BY_AGE.entrySet().iterator();
-        while (idleBytes > bytes && it.hasNext()) {
-            var e = it.next();
-            it.remove();
-            long address = e.getKey(), size = e.getValue();
-            ArrayDeque<Long> same = IDLE_BY_SIZE.get(size);
-            same.remove(address);
-            if (same.isEmpty()) IDLE_BY_SIZE.remove(size);
-            idleBytes -= size;
+        while (idleBytes > bytes) {
+            var oldest = IDLE_BY_AGE.firstEntry();
+            long address = oldest.getKey(), size = oldest.getValue();
+            forgetIdle(address, size);
             reserved -= size;
             returned++;
             unmap(address, size);
@@ -350,18 +351,18 @@ public final class NativeMemory {
         }
     }
 
-    private static long system(long bytes, long requested, long alignment) {
+    private static long system(long bytes) {
         int rc;
         MemorySegment address;
         try (var arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            rc = (int) POSIX_MEMALIGN.invokeExact(out, alignment, bytes);
+            rc = (int) POSIX_MEMALIGN.invokeExact(out, ALIGNMENT, bytes);
             address = out.get(ValueLayout.ADDRESS, 0);
         } catch (Throwable t) {
             throw new IllegalStateException("posix_memalign failed", t);
         }
         if (rc != 0 || address.address() == 0) {
-            throw new OutOfMemoryError("cannot allocate " + requested + " bytes of host memory for a tensor (posix_memalign returned "
+            throw new OutOfMemoryError("cannot allocate " + bytes + " bytes of host memory for a tensor (posix_memalign returned "
                     + rc + ")");
         }
         return address.address();
