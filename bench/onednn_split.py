@@ -8,9 +8,9 @@
                                              primitive kind and pass, each side's step time, and
                                              the rest (each side's own kernels and overhead)
 
-Ours: the engine's bench.ModelProfile log, whose oneDNN lines cover its 2 warm-up steps and the
-STEPS measured ones (the same primitive executions in every step: the last STEPS/(STEPS + 2) of
-them are counted); PyTorch's log holds the measured steps only.
+Ours: the engine's bench.ModelProfile log, whose oneDNN lines cover its warm-up steps and the
+STEPS measured ones; the executions after its line "ModelProfile: measuring STEPS steps" are
+counted. PyTorch's log holds the measured steps only.
 """
 import argparse
 import os
@@ -66,11 +66,10 @@ def run(workload, step, steps):
 def report(ours_log, torch_log, steps, title):
     ours_lines = open(ours_log).readlines()
     torch_lines = open(torch_log).readlines()
-    ours_execs = primitive_ms(ours_lines)
-    per_step, rest = divmod(len(ours_execs), steps + WARMUP)
-    if rest:
-        sys.exit(f"onednn_split: {len(ours_execs)} oneDNN executions in {ours_log} do not divide into {steps + WARMUP} equal steps")
-    ours = {k: v / steps for k, v in sums(ours_execs[-per_step * steps:]).items()}
+    marker = next((i for i, l in enumerate(ours_lines) if l.startswith("ModelProfile: measuring ")), None)
+    if marker is None:
+        sys.exit(f"onednn_split: {ours_log} has no line 'ModelProfile: measuring ...': not a ModelProfile log, or it failed")
+    ours = {k: v / steps for k, v in sums(primitive_ms(ours_lines[marker:])).items()}
     theirs = {k: v / steps for k, v in sums(primitive_ms(torch_lines)).items()}
     ours_step = float(re.search(r"([0-9.]+) ms per step", "".join(l for l in ours_lines if not l.startswith("onednn"))).group(1))
     torch_step = float(re.search(r"step: ([0-9.]+) ms per step", "".join(torch_lines)).group(1))

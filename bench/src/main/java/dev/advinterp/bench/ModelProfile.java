@@ -5,6 +5,7 @@ import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.backend.Backends;
 import dev.advinterp.engine.backend.Profiler;
+import dev.advinterp.engine.backend.cpu.CpuBackend;
 import dev.advinterp.experiments.training.ConsistentLoss;
 
 import java.util.Locale;
@@ -18,11 +19,15 @@ import java.util.Locale;
  * </pre>
  *
  * The step is one of {@code forward}, {@code train} or {@code consistent}, as in
- * {@link ModelBenchmark} and {@link ConsistentStepBenchmark}. The first two steps are not
- * counted: they include the JIT and the workspaces growing to size, which the benchmarks'
- * warm-up also leaves out.
+ * {@link ModelBenchmark} and {@link ConsistentStepBenchmark}. The first {@link #WARM_UP_STEPS}
+ * steps are not counted: they include the JIT, the workspaces growing to size and the timed choice
+ * between oneDNN and Winograd for each convolution shape, which the benchmarks' warm-up also
+ * leaves out.
  */
 public final class ModelProfile {
+    static final int WARM_UP_STEPS = 4;
+    static final String MEASURING = "ModelProfile: measuring ";
+
     private ModelProfile() {
     }
 
@@ -41,14 +46,20 @@ public final class ModelProfile {
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         try (ModelWorkload w = ModelWorkload.parse(args[0])) {
             ConsistentLoss consistent = new ConsistentLoss(ConsistentLoss.Options.defaults());
-            for (int warm = 0; warm < 2; warm++) step(w, kind, consistent);
+            for (int warm = 0; warm < WARM_UP_STEPS; warm++) step(w, kind, consistent);
             profiler.reset();
+            System.out.println(MEASURING + steps + " steps"); // bench/onednn_split.py counts oneDNN's executions after this line
+            System.out.flush();
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) step(w, kind, consistent);
             double ms = (System.nanoTime() - t0) / 1e6 / steps;
             System.out.printf(Locale.ROOT, "%s %s: %.1f ms per step, %.1f images/s (%d steps, profiling on)%n",
                     w.name, kind, ms, w.batch * 1000 / ms, steps);
             System.out.println(profiler.report());
+            if (Backends.defaultBackend() instanceof CpuBackend cpu && !cpu.convolutionChoices().isEmpty()) {
+                System.out.println("Convolution passes Winograd can take, timed against oneDNN over their first calls (advinterp.conv.measure):");
+                cpu.convolutionChoices().forEach(c -> System.out.println("  " + c));
+            }
         }
     }
 

@@ -23,6 +23,7 @@ class EngineConfigTest {
         assertEquals(Runtime.getRuntime().availableProcessors(), c.threads());
         assertTrue(c.winograd());
         assertEquals(2, c.winogradTile());
+        assertFalse(c.convMeasure());
         assertEquals("auto", c.blas());
         assertEquals(Path.of("/home/u", ".cache", "advinterp"), c.cache());
         assertNull(c.cudaPath());
@@ -32,7 +33,8 @@ class EngineConfigTest {
     @Test
     void eachKnobIsReadFromItsPropertyOrVariable() {
         EngineConfig c = EngineConfig.read(Map.of("advinterp.device", " CUDA ", "advinterp.profile", "true", "advinterp.threads", "3",
-                        "advinterp.conv.winograd", "FALSE", "advinterp.conv.winograd.tile", "4", "advinterp.blas", "system"),
+                        "advinterp.conv.winograd", "FALSE", "advinterp.conv.winograd.tile", "4", "advinterp.blas", "system",
+                        "advinterp.conv.measure", " True "),
                 Map.of("ADVINTERP_CACHE", "/cache", "ADVINTERP_CUDA_PATH", "/a:/b", "LD_LIBRARY_PATH", "/c",
                         "VIRTUAL_ENV", "/venv", "HOME", "/h", "OPENBLAS_CORETYPE", "Haswell"));
         assertEquals("cuda", c.deviceWord());
@@ -40,6 +42,7 @@ class EngineConfigTest {
         assertEquals(3, c.threads());
         assertFalse(c.winograd());
         assertEquals(4, c.winogradTile());
+        assertTrue(c.convMeasure());
         assertEquals("system", c.blas());
         assertEquals(Path.of("/cache"), c.cache());
         assertEquals("/a:/b", c.cudaPath());

@@ -14,12 +14,15 @@ import dev.advinterp.engine.memory.NativeMemory;
 import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The CPU backend and the reference for every kernel: GEMM through OpenBLAS (or the Vector API
  * when no BLAS loads), convolution and max/average pooling on oneDNN where it loads
- * (DnnlConvolution; DnnlPooling where oneDNN has a JIT kernel for the shape) and otherwise by
- * Winograd or im2col + GEMM (CpuConv2d, the reference oneDNN is tested against) and CpuPool,
+ * (DnnlConvolution, or with advinterp.conv.measure Winograd for a 3×3 pass where that measured
+ * faster: ConvolutionChoice;
+ * DnnlPooling where oneDNN has a JIT kernel for the shape) and otherwise by Winograd or im2col +
+ * GEMM (CpuConv2d, the reference oneDNN is tested against) and CpuPool,
  * everything else in Java on the fixed pool of {@link Parallel}. Batch normalisation stays in
  * Java: oneDNN's for the NCHW layout measured two to seven times slower than CpuBatchNorm on
  * ResNet-18's shapes (bench/README.md). Each family of kernels lives in its own file (CpuConv2d,
@@ -32,20 +35,40 @@ public final class CpuBackend extends Backend {
     private final Gemm gemm;
     private final OpenBlas.LoadResult blasLoad;
     private final Dnnl.LoadResult dnnlLoad;
+    /** The measured choice between oneDNN and Winograd, when oneDNN loaded. */
+    private final ConvolutionChoice choice;
 
-    private CpuBackend(Gemm gemm, OpenBlas.LoadResult blasLoad, Dnnl.LoadResult dnnlLoad) {
-        super(new Families(gemmFamily(gemm), dnnlLoad.dnnl().<ConvolutionKernels>map(d -> new DnnlConvolution(d, new CpuConv2d(gemm)))
-                .orElseGet(() -> new CpuConv2d(gemm)),
+    private CpuBackend(Gemm gemm, OpenBlas.LoadResult blasLoad, Dnnl.LoadResult dnnlLoad, ConvolutionKernels convolution) {
+        super(new Families(gemmFamily(gemm), convolution,
                 dnnlLoad.dnnl().<PoolingKernels>map(d -> new DnnlPooling(d, new CpuPool())).orElseGet(CpuPool::new), new CpuBatchNorm(), new CpuElementwise(), new CpuReductions(), new CpuFused()));
         this.gemm = gemm;
         this.blasLoad = blasLoad;
         this.dnnlLoad = dnnlLoad;
+        this.choice = convolution instanceof ConvolutionChoice c ? c : null;
     }
 
-    /** The convolutions run on oneDNN where it loads (ADVINTERP_DNNL), else on im2col or Winograd and the GEMM. */
+    /**
+     * The convolutions run on oneDNN where it loads (ADVINTERP_DNNL), or with advinterp.conv.measure
+     * on Winograd where that measured faster ({@link ConvolutionChoice}); without oneDNN on im2col
+     * or Winograd and the GEMM.
+     */
     private static CpuBackend create() {
         OpenBlas.LoadResult load = OpenBlas.load();
-        return new CpuBackend(load.blas().<Gemm>map(b -> b).orElseGet(VectorGemm::new), load, Dnnl.load());
+        Gemm gemm = load.blas().<Gemm>map(b -> b).orElseGet(VectorGemm::new);
+        Dnnl.LoadResult dnnl = Dnnl.load();
+        CpuConv2d java = new CpuConv2d(gemm);
+        ConvolutionKernels convolution = dnnl.dnnl().<ConvolutionKernels>map(d -> ConvolutionChoice.oneDnnOrWinograd(new DnnlConvolution(d, java), java))
+                .orElse(java);
+        return new CpuBackend(gemm, load, dnnl, convolution);
+    }
+
+    /**
+     * Which of oneDNN and Winograd each convolution pass measured faster so far, one line per pass
+     * and geometry that Winograd can take (empty without oneDNN, or before the first convolution).
+     */
+    public List<String> convolutionChoices() {
+        if (choice == null) return List.of();
+        return choice.choices().stream().map(c -> c.describe("oneDNN", "Winograd")).sorted().toList();
     }
 
     /** What was tried when looking for oneDNN, and the outcome. */
@@ -101,7 +124,8 @@ public final class CpuBackend extends Backend {
         }
         if (dnnlLoad.dnnl().isPresent()) {
             Dnnl o = dnnlLoad.dnnl().get();
-            d.line("convolution", "oneDNN " + o.version() + " from " + o.path());
+            d.line("convolution", "oneDNN " + o.version() + " from " + o.path() + (EngineConfig.current().convMeasure() && CpuWinograd.enabled()
+                    ? "; Winograd for the 3×3 stride-1 passes where it measures faster (advinterp.conv.measure)" : ""));
             d.line("oneDNN threads", "OpenMP, " + Dnnl.openMpSettings());
             // the rule DnnlPooling applies, shown on ResNet-18's max pool
             PoolGeometry stem = new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1);
@@ -110,7 +134,7 @@ public final class CpuBackend extends Backend {
                     ? "max and average on oneDNN (" + impl + "; CpuPool where x holds a NaN), adaptive average in Java"
                     : "in Java (CpuPool): oneDNN has no JIT pooling kernel for NCHW on this CPU (" + impl + ")");
         } else {
-            d.line("convolution", "im2col/Winograd + GEMM (oneDNN not loaded)");
+            d.line("convolution", (CpuWinograd.enabled() ? "im2col/Winograd" : "im2col") + " + GEMM (oneDNN not loaded)");
             d.line("pooling", "in Java (CpuPool)");
             for (String a : dnnlLoad.attempts()) d.line("  tried", a);
         }
