@@ -6,7 +6,7 @@
 # each side from what the rest of the step (each side's own kernels) costs.
 #
 #   bench/onednn_split.sh resnet18-32-b64 consistent     # forward | train | consistent
-#   bench/onednn_split.sh resnet18-224-b8 train 3        # steps measured after 2 warm-up steps (default 2)
+#   bench/onednn_split.sh resnet18-224-b8 train 3        # steps measured (default 2), after 4 warm-up steps (PyTorch: 2)
 #
 # Results go to bench/results/<time>-onednn-split/ (ours.log, torch.log, report.md).
 set -euo pipefail
