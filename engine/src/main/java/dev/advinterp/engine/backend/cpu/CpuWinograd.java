@@ -2,6 +2,7 @@ package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.EngineConfig;
 import dev.advinterp.engine.backend.ConvGeometry;
+import dev.advinterp.engine.memory.NativeMemory;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -33,14 +34,14 @@ import java.util.Arrays;
  * columns by 1-D transforms on vectors across tiles, and stored contiguously into V. The output
  * transform reads M the same way and scatters each tile into a framed plane, whose in-plane part
  * goes to y. Threads, image grouping and the split between Java's threads and the GEMM's are those
- * of {@link CpuConv2d}; the transformed weights and the per-thread filter-gradient sums live in the
- * caller's workspaces, V and M in each thread's own. No sum depends on timing: results are the same
- * bits on every run.
+ * of {@link CpuConv2d}; the transformed weights, the per-thread filter-gradient sums and each
+ * thread's V and M live in one block taken from the host cache for the call ({@code CallMemory}).
+ * No sum depends on timing: results are the same bits on every run.
  *
  * <p>Off with {@code -Dadvinterp.conv.winograd=false} (im2col + GEMM everywhere, for comparison).
  *
  * <p>Why one long class: the three passes share the tile transforms, the framed planes, the
- * grouping of images and the workspace slots, and the transforms of F(2×2, 3×3), F(4×4, 3×3) and
+ * grouping of images and the memory of a call, and the transforms of F(2×2, 3×3), F(4×4, 3×3) and
  * F(3×3, 2×2) are only correct together (the backward pass inverts the forward's); split, each
  * piece would have to be read with the others open.
  */
@@ -79,8 +80,6 @@ public final class CpuWinograd {
     private static final long WORKSPACE_FLOATS = 32L << 20;
     /** Filters per block of the weight transforms. */
     private static final int FILTER_BLOCK = 256;
-    /** Workspace slots: per thread V (or X) and M (or DY); on the caller U, or the filter-gradient sums. */
-    private static final int V_SLOT = 0, M_SLOT = 1, SUM_SLOT = 2, U_SLOT = 3;
 
     private CpuWinograd() {
     }
@@ -112,8 +111,7 @@ public final class CpuWinograd {
 
     static void forward(Gemm gemm, MemorySegment x, MemorySegment w, MemorySegment bias, ConvGeometry g, MemorySegment y,
                         int m) {
-        MemorySegment u = transformWeights(w, g.cOut(), g.cIn(), false, m);
-        convolve(gemm, x, u, g, y, m);
+        convolve(gemm, x, w, false, g, y, m);
         if (bias != null) CpuElementwise.addBias(y, bias, g.n(), g.cOut(), g.outH() * g.outW());
     }
 
@@ -126,20 +124,40 @@ public final class CpuWinograd {
             throw new IllegalArgumentException("Winograd backward data needs padding at most 2, got " + g);
         }
         ConvGeometry t = new ConvGeometry(g.n(), g.cOut(), g.outH(), g.outW(), g.cIn(), 3, 3, 1, 1, 2 - g.padH(), 2 - g.padW());
-        MemorySegment u = transformWeights(w, g.cOut(), g.cIn(), true, m);
-        convolve(gemm, dy, u, t, dx, m);
+        convolve(gemm, dy, w, true, t, dx, m);
     }
 
-    /** y = the convolution of x with the filters whose transforms are u ([α², cOut·cIn]). */
-    private static void convolve(Gemm gemm, MemorySegment x, MemorySegment u, ConvGeometry g, MemorySegment y, int m) {
+    /**
+     * y = the convolution of x with the filters w [g.cOut, g.cIn, 3, 3], or with {@code flipped}
+     * (backward data, g the transposed geometry) with w [g.cIn, g.cOut, 3, 3] rotated by 180°.
+     */
+    private static void convolve(Gemm gemm, MemorySegment x, MemorySegment w, boolean flipped, ConvGeometry g, MemorySegment y,
+                                 int m) {
         int a2 = (m + 2) * (m + 2), cIn = g.cIn(), cOut = g.cOut();
         Tiling tl = new Tiling(g, m);
+        int threads = CpuConv2d.splitsImages(gemm, g.n()) ? Parallel.THREADS : 1;
+        long tiles = tl.groupTiles(g.n(), threads, cIn + cOut), filters = (long) cOut * cIn;
+        try (CallMemory mem = new CallMemory(a2 * filters + threads * (long) a2 * (cIn + cOut) * tiles, 1 + 2 * threads)) {
+            MemorySegment u = flipped ? transformWeights(w, cIn, cOut, true, m, mem.take(a2 * filters))
+                    : transformWeights(w, cOut, cIn, false, m, mem.take(a2 * filters));
+            MemorySegment[] vs = new MemorySegment[threads], ms = new MemorySegment[threads];
+            for (int t = 0; t < threads; t++) {
+                vs[t] = mem.take(a2 * cIn * tiles);
+                ms[t] = mem.take(a2 * cOut * tiles);
+            }
+            convolve(gemm, x, u, g, y, m, tl, vs, ms);
+        }
+    }
+
+    /** y = the convolution of x with the filters whose transforms are u ([α², cOut·cIn]); V and M per thread. */
+    private static void convolve(Gemm gemm, MemorySegment x, MemorySegment u, ConvGeometry g, MemorySegment y, int m,
+                                 Tiling tl, MemorySegment[] vs, MemorySegment[] ms) {
+        int a2 = (m + 2) * (m + 2), cIn = g.cIn(), cOut = g.cOut();
         CpuConv2d.forImages(gemm, g.n(), (from, to, thread, parallel) -> {
             int group = tl.groupSize(to - from, cIn + cOut);
+            MemorySegment v = vs[thread], mm = ms[thread];
             for (int n0 = from; n0 < to; n0 += group) {
                 int gs = Math.min(group, to - n0), tiles = gs * tl.perImage;
-                MemorySegment v = Workspace.get(V_SLOT, (long) a2 * cIn * tiles);
-                MemorySegment mm = Workspace.get(M_SLOT, (long) a2 * cOut * tiles);
                 int fn0 = n0;
                 CpuConv2d.loop(parallel, cIn, 1, (s, e) -> {
                     Scratch sc = Scratch.get();
@@ -166,16 +184,32 @@ public final class CpuWinograd {
         int cIn = g.cIn(), cOut = g.cOut(), a2 = 16;
         long filters = (long) cOut * cIn, sumSize = a2 * filters;
         Tiling tl = new Tiling(g, 2);
-        boolean split = CpuConv2d.splitsImages(gemm, g.n());
-        int sums = split ? Parallel.THREADS : 1;
-        MemorySegment sum = Workspace.get(SUM_SLOT, sums * sumSize);
+        int sums = CpuConv2d.splitsImages(gemm, g.n()) ? Parallel.THREADS : 1;
+        long maxTiles = tl.groupTiles(g.n(), sums, cIn + cOut);
+        try (CallMemory mem = new CallMemory(sums * (sumSize + (long) a2 * (cIn + cOut) * maxTiles), 1 + 2 * sums)) {
+            MemorySegment sum = mem.take(sums * sumSize);
+            MemorySegment[] xts = new MemorySegment[sums], dts = new MemorySegment[sums];
+            for (int t = 0; t < sums; t++) {
+                xts[t] = mem.take(a2 * cIn * maxTiles);
+                dts[t] = mem.take(a2 * cOut * maxTiles);
+            }
+            sumFilterGradients(gemm, x, dy, g, tl, sum, sumSize, xts, dts);
+            filterGradients(sum, sums, sumSize, filters, dw);
+        }
+        if (dbias != null) CpuElementwise.sumBias(dy, g.n(), cOut, g.outH() * g.outW(), dbias);
+    }
+
+    /** Each thread's sum over its images of the transformed products, into sum at thread · sumSize. */
+    private static void sumFilterGradients(Gemm gemm, MemorySegment x, MemorySegment dy, ConvGeometry g, Tiling tl,
+                                           MemorySegment sum, long sumSize, MemorySegment[] xts, MemorySegment[] dts) {
+        int cIn = g.cIn(), cOut = g.cOut(), a2 = 16;
+        long filters = (long) cOut * cIn;
         CpuConv2d.forImages(gemm, g.n(), (from, to, thread, parallel) -> {
             long sumOff = thread * sumSize;
             int group = tl.groupSize(to - from, cIn + cOut);
+            MemorySegment xt = xts[thread], dt = dts[thread];
             for (int n0 = from; n0 < to; n0 += group) {
                 int gs = Math.min(group, to - n0), tiles = gs * tl.perImage;
-                MemorySegment xt = Workspace.get(V_SLOT, (long) a2 * cIn * tiles);
-                MemorySegment dt = Workspace.get(M_SLOT, (long) a2 * cOut * tiles);
                 int fn0 = n0;
                 CpuConv2d.loop(parallel, cIn + cOut, 1, (s, e) -> {
                     Scratch sc = Scratch.get();
@@ -196,8 +230,6 @@ public final class CpuWinograd {
                 }
             }
         });
-        filterGradients(sum, sums, sumSize, filters, dw);
-        if (dbias != null) CpuElementwise.sumBias(dy, g.n(), cOut, g.outH() * g.outW(), dbias);
     }
 
     // ------------------------------------------------------------------ tiling
@@ -217,6 +249,42 @@ public final class CpuWinograd {
             int want = Math.max(1, ceil(TARGET_TILES, perImage));
             int fit = (int) Math.max(1, WORKSPACE_FLOATS / Math.max(1, imageFloats * channels));
             return Math.min(images, Math.min(want, fit));
+        }
+
+        /** The most tiles a group can hold when n images are split over {@code threads} threads. */
+        long groupTiles(int n, int threads, int channels) {
+            return (long) groupSize(ceil(n, threads), channels) * perImage;
+        }
+    }
+
+    /**
+     * The memory of one call: the transformed filters or the filter-gradient sums, and V and M of
+     * each thread, taken from the host cache as one block when the call starts and given back when
+     * it ends. Kept between calls, as im2col's workspaces are, these buffers (up to tens of MiB on
+     * the wide layers) sat beside the tensors at a training step's peak; given back, they serve the
+     * next tensors, and taking them again is a lookup in the cache ({@link NativeMemory}).
+     */
+    private static final class CallMemory implements AutoCloseable {
+        /** Floats per slice boundary: 64 bytes, so that every slice is as aligned as the block. */
+        private static final long ALIGN = 16;
+        private final MemorySegment block;
+        private long used;
+
+        /** Room for {@code parts} slices of {@code floats} floats in all. */
+        CallMemory(long floats, int parts) {
+            block = NativeMemory.allocate((floats + parts * ALIGN) * Float.BYTES);
+        }
+
+        /** The next {@code floats} floats of the block. */
+        MemorySegment take(long floats) {
+            MemorySegment slice = block.asSlice(used * Float.BYTES, floats * Float.BYTES);
+            used += (floats + ALIGN - 1) / ALIGN * ALIGN;
+            return slice;
+        }
+
+        @Override
+        public void close() {
+            NativeMemory.free(block);
         }
     }
 
@@ -428,12 +496,11 @@ public final class CpuWinograd {
     /**
      * U[ξ, p] = (G g_p Gᵀ)[ξ] for the filters p = co·cIn + ci of w [cOut, cIn, 3, 3]; with
      * {@code flipped}, p = ci·cOut + co and g_p is filter (co, ci) rotated by 180° (backward data).
-     * In the caller's workspace, laid out as the GEMMs' A operands [α²][rows, cols].
+     * Into u, laid out as the GEMMs' A operands [α²][rows, cols].
      */
-    private static MemorySegment transformWeights(MemorySegment w, int cOut, int cIn, boolean flipped, int m) {
+    private static MemorySegment transformWeights(MemorySegment w, int cOut, int cIn, boolean flipped, int m, MemorySegment u) {
         int alpha = m + 2, a2 = alpha * alpha;
         long filters = (long) cOut * cIn;
-        MemorySegment u = Workspace.get(U_SLOT, a2 * filters);
         int blocks = (int) ((filters + FILTER_BLOCK - 1) / FILTER_BLOCK);
         Parallel.forRange(blocks, 1, (s, e) -> {
             Scratch sc = Scratch.get();

@@ -1,6 +1,7 @@
 package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.backend.ConvGeometry;
+import dev.advinterp.engine.memory.NativeMemory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,6 +15,7 @@ import java.util.SplittableRandom;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -247,6 +249,31 @@ class CpuWinogradTest {
             assertTrue(java.util.Arrays.equals(backwardData(d, m), backwardData(d, m)), "backward data F(" + m + ",3)");
         }
         assertTrue(java.util.Arrays.equals(backwardFilter(d, true), backwardFilter(d, true)), "backward filter");
+    }
+
+    /**
+     * Each pass takes its buffers from the host memory for the call and gives them all back: a wide
+     * layer (the buffers well over the allocator's large-block size) holds nothing once it returns.
+     */
+    @Test
+    void aCallHoldsNoMemoryAfterItReturns() {
+        Data d = new Data(new Case(4, 128, 128, 16, 16, 1, 1).geometry(), 13);
+        float[] before = forward(d, 2); // first calls: the JIT and the im2col path's own workspaces settle
+        backwardData(d, 2);
+        backwardFilter(d, true);
+        long held = NativeMemory.currentBytes();
+        for (String pass : new String[]{"forward", "backward data", "backward filter"}) {
+            NativeMemory.resetPeak();
+            long allocations = NativeMemory.allocations();
+            switch (pass) {
+                case "forward" -> assertTrue(java.util.Arrays.equals(before, forward(d, 2)), "same bits");
+                case "backward data" -> backwardData(d, 2);
+                default -> backwardFilter(d, true);
+            }
+            assertTrue(NativeMemory.allocations() > allocations, pass + " takes its buffers from the host memory");
+            assertTrue(NativeMemory.peakBytes() - held >= NativeMemory.LARGE, pass + " held at least a large block during the call");
+            assertEquals(held, NativeMemory.currentBytes(), pass + " gives back all it took");
+        }
     }
 
     /**
