@@ -140,12 +140,7 @@ public final class CpuWinograd {
         try (CallMemory mem = new CallMemory(a2 * filters + threads * (long) a2 * (cIn + cOut) * tiles, 1 + 2 * threads)) {
             MemorySegment u = flipped ? transformWeights(w, cIn, cOut, true, m, mem.take(a2 * filters))
                     : transformWeights(w, cOut, cIn, false, m, mem.take(a2 * filters));
-            MemorySegment[] vs = new MemorySegment[threads], ms = new MemorySegment[threads];
-            for (int t = 0; t < threads; t++) {
-                vs[t] = mem.take(a2 * cIn * tiles);
-                ms[t] = mem.take(a2 * cOut * tiles);
-            }
-            convolve(gemm, x, u, g, y, m, tl, vs, ms);
+            convolve(gemm, x, u, g, y, m, tl, mem.takeEach(threads, a2 * cIn * tiles), mem.takeEach(threads, a2 * cOut * tiles));
         }
     }
 
@@ -188,12 +183,8 @@ public final class CpuWinograd {
         long maxTiles = tl.groupTiles(g.n(), sums, cIn + cOut);
         try (CallMemory mem = new CallMemory(sums * (sumSize + (long) a2 * (cIn + cOut) * maxTiles), 1 + 2 * sums)) {
             MemorySegment sum = mem.take(sums * sumSize);
-            MemorySegment[] xts = new MemorySegment[sums], dts = new MemorySegment[sums];
-            for (int t = 0; t < sums; t++) {
-                xts[t] = mem.take(a2 * cIn * maxTiles);
-                dts[t] = mem.take(a2 * cOut * maxTiles);
-            }
-            sumFilterGradients(gemm, x, dy, g, tl, sum, sumSize, xts, dts);
+            sumFilterGradients(gemm, x, dy, g, tl, sum, sumSize, mem.takeEach(sums, a2 * cIn * maxTiles),
+                    mem.takeEach(sums, a2 * cOut * maxTiles));
             filterGradients(sum, sums, sumSize, filters, dw);
         }
         if (dbias != null) CpuElementwise.sumBias(dy, g.n(), cOut, g.outH() * g.outW(), dbias);
@@ -280,6 +271,13 @@ public final class CpuWinograd {
             MemorySegment slice = block.asSlice(used * Float.BYTES, floats * Float.BYTES);
             used += (floats + ALIGN - 1) / ALIGN * ALIGN;
             return slice;
+        }
+
+        /** {@code count} slices of {@code floats} floats, one per thread. */
+        MemorySegment[] takeEach(int count, long floats) {
+            MemorySegment[] slices = new MemorySegment[count];
+            for (int i = 0; i < count; i++) slices[i] = take(floats);
+            return slices;
         }
 
         @Override
