@@ -6,6 +6,8 @@
 #   bench/models.sh --native-coretype    # unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for both sides
 #   bench/models.sh --quick              # one short iteration each: checks the plumbing, not the speed
 #   bench/models.sh --workloads resnet18-32-b64,vgg16-224-b8   # a subset
+#   bench/models.sh --conv-measure       # the engine with -Dadvinterp.conv.measure=true (each 3x3 pass by
+#                                        # the faster of oneDNN and Winograd; 12 JMH warm-up iterations, not 2)
 #
 # Each workload runs on our side and then at once on PyTorch's, so that both see about the same
 # load from whatever else shares the machine; the load averages go into the report.
@@ -17,6 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 native=0
 quick=0
+measure=0
 only=""
 model_workloads=(alexnet-224-b8 vgg16-224-b8 resnet18-224-b8 alexnet-64-b64 vgg16-32-b64 resnet18-32-b64)
 consistent_workloads=(resnet18-32-b64 resnet18-224-b8)
@@ -24,8 +27,9 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --native-coretype) native=1 ;;
     --quick) quick=1 ;;
+    --conv-measure) measure=1 ;;
     --workloads) only=",$2,"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "models.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,6 +45,13 @@ started=$(date +%s)
 
 jmh_args=()
 torch_args=()
+if [[ $measure == 1 ]]; then
+  # JMH's forks inherit the launcher's JVM flags. The choice is made over the first 12 calls of each
+  # pass and shape; VGG-16 at 224 px runs about one step per 2-s iteration and has shapes that occur
+  # once a step, so 12 warm-up iterations end every trial before the measurement starts.
+  flags+=(-Dadvinterp.conv.measure=true)
+  jmh_args=(-wi 12)
+fi
 if [[ $quick == 1 ]]; then
   jmh_args=(-wi 0 -i 1 -r 1s)
   torch_args=(--warmup 0 --iterations 1 --time 1)
@@ -95,6 +106,9 @@ jvm="$("$java" -version 2>&1 | grep -m1 -E 'Runtime|VM' | sed 's/^ *//')"
 notes=(--note "run $(date -u +%Y-%m-%dT%H:%MZ), $((elapsed / 60)) min $((elapsed % 60)) s; load average before ${load_before}, after ${load_after}")
 if [[ $native == 1 ]]; then
   notes+=(--note "--native-coretype: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were unset for the engine and PyTorch")
+fi
+if [[ $measure == 1 ]]; then
+  notes+=(--note "--conv-measure: the engine ran with -Dadvinterp.conv.measure=true and 12 warm-up iterations (PyTorch as always)")
 fi
 if [[ $quick == 1 ]]; then
   notes+=(--note "--quick: one short iteration per benchmark; not a measurement to quote")
