@@ -6,11 +6,15 @@
 #   bench/models.sh --native-coretype    # unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for both sides
 #   bench/models.sh --quick              # one short iteration each: checks the plumbing, not the speed
 #   bench/models.sh --workloads resnet18-32-b64,vgg16-224-b8   # a subset
+#   bench/models.sh --rounds 3           # each workload 3 times, the sides in alternating order; median ratio
 #   bench/models.sh --conv-measure       # the engine with -Dadvinterp.conv.measure=true (each 3x3 pass by
 #                                        # the faster of oneDNN and Winograd; 12 JMH warm-up iterations, not 2)
 #
 # Each workload runs on our side and then at once on PyTorch's, so that both see about the same
-# load from whatever else shares the machine; the load averages go into the report.
+# load from whatever else shares the machine; the load averages go into the report. With --rounds N
+# the whole list runs N times, PyTorch first in the even rounds, and the report gives each round's
+# ratio and their median: on a shared machine two runs minutes apart differ by more than the
+# iterations within one.
 # Results go to bench/results/<time>-models/ (jmh-*.json, jmh-*.log, torch-*.json, torch-*.log, rss-*.txt, report.md).
 # The whole run takes about 15 minutes on an idle 2-core machine, longer on a busy one.
 set -euo pipefail
@@ -20,6 +24,7 @@ root="$(dirname "$here")"
 native=0
 quick=0
 measure=0
+rounds=1
 only=""
 model_workloads=(alexnet-224-b8 vgg16-224-b8 resnet18-224-b8 alexnet-64-b64 vgg16-32-b64 resnet18-32-b64)
 consistent_workloads=(resnet18-32-b64 resnet18-224-b8)
@@ -29,7 +34,10 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=1 ;;
     --conv-measure) measure=1 ;;
     --workloads) only=",$2,"; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --rounds)
+      rounds="${2:-}"; shift
+      [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "models.sh: --rounds needs a whole number of at least 1, got '$rounds'" >&2; exit 2; } ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "models.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -59,10 +67,10 @@ fi
 
 wanted() { [[ -z "$only" || "$only" == *",$1,"* ]]; }
 
-# run_pair CLASS WORKLOAD TORCH_METHODS
-run_pair() {
-  local cls="$1" w="$2" methods="$3" tag="$1-$2"
-  echo "models.sh: $w: ours ($cls)"
+# run_ours CLASS WORKLOAD TAG
+run_ours() {
+  local cls="$1" w="$2" tag="$3"
+  echo "models.sh: $w: ours ($cls)$round_label"
   # JMH refuses to start while another JMH run holds its lock; two runs at once would measure
   # each other, so wait for the other one to end rather than override the lock.
   local waited=0
@@ -85,18 +93,38 @@ run_pair() {
     echo "models.sh: JMH wrote no results for $tag; see $out/jmh-$tag.log" >&2
     exit 1
   fi
-  echo "models.sh: $w: PyTorch"
+}
+
+# run_torch WORKLOAD TORCH_METHODS TAG
+run_torch() {
+  local w="$1" methods="$2" tag="$3"
+  echo "models.sh: $w: PyTorch$round_label"
   # The script writes its results to the JSON file and its progress to stderr.
   /usr/bin/time -f "%M" -o "$out/rss-torch-$tag.txt" \
     "$python" "$here/torch_models.py" --threads 2 --workloads "$w" --only "$methods" --json "$out/torch-$tag.json" \
     "${torch_args[@]}" 2>&1 | tee "$out/torch-$tag.log" | { grep -vE '^(ATen|\s|OpenMP|MKL|Intel|std::|Environment|$)' || true; }
 }
 
-for w in "${model_workloads[@]}"; do
-  wanted "$w" && run_pair ModelBenchmark "$w" forward,trainStep
-done
-for w in "${consistent_workloads[@]}"; do
-  wanted "$w" && run_pair ConsistentStepBenchmark "$w" consistentStep,plainStep
+# run_pair CLASS WORKLOAD TORCH_METHODS ROUND: the two sides back to back, PyTorch first in even rounds
+run_pair() {
+  local cls="$1" w="$2" methods="$3" tag="$1-$2"
+  (( rounds > 1 )) && tag="$tag-r$4"
+  if (( $4 % 2 == 1 )); then
+    run_ours "$cls" "$w" "$tag"; run_torch "$w" "$methods" "$tag"
+  else
+    run_torch "$w" "$methods" "$tag"; run_ours "$cls" "$w" "$tag"
+  fi
+}
+
+round_label=""
+for ((r = 1; r <= rounds; r++)); do
+  (( rounds > 1 )) && round_label=", round $r of $rounds"
+  for w in "${model_workloads[@]}"; do
+    if wanted "$w"; then run_pair ModelBenchmark "$w" forward,trainStep "$r"; fi
+  done
+  for w in "${consistent_workloads[@]}"; do
+    if wanted "$w"; then run_pair ConsistentStepBenchmark "$w" consistentStep,plainStep "$r"; fi
+  done
 done
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
@@ -106,6 +134,9 @@ jvm="$("$java" -version 2>&1 | grep -m1 -E 'Runtime|VM' | sed 's/^ *//')"
 notes=(--note "run $(date -u +%Y-%m-%dT%H:%MZ), $((elapsed / 60)) min $((elapsed % 60)) s; load average before ${load_before}, after ${load_after}")
 if [[ $native == 1 ]]; then
   notes+=(--note "--native-coretype: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were unset for the engine and PyTorch")
+fi
+if (( rounds > 1 )); then
+  notes+=(--note "--rounds $rounds: each workload $rounds times, PyTorch first in the even rounds; ratios are the median of the rounds'")
 fi
 if [[ $measure == 1 ]]; then
   notes+=(--note "--conv-measure: the engine ran with -Dadvinterp.conv.measure=true and 12 warm-up iterations (PyTorch as always)")

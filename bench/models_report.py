@@ -10,10 +10,19 @@ on a shared machine wider still, so a ratio near its target is read with the loa
 "best/best" is the ratio of the two sides' fastest iterations: other work on the machine only
 ever slows an iteration down, so it shows what the two would do on a quiet machine; the targets
 are judged on the means, as JMH reports them.
+
+Rounds (`bench/models.sh --rounds N`): files whose names end in `-r<K>.json` are round K of the
+same benchmark, the two sides run in alternating order. Each round gives its own ratio; the table
+shows their median (the target is judged on it) and every round's ratio, so that the spread
+between runs minutes apart, which on a shared machine exceeds the spread within one, is in view.
+The images/s columns are then the mean over the rounds with the lowest and highest round's mean
+in parentheses.
 """
 import argparse
 import json
 import math
+import re
+import statistics
 
 from jmh_timing import jmh_score, md_row  # bench/, the script's folder, is on the path
 
@@ -33,14 +42,20 @@ def batch_of(workload):
     return int(workload.split("-")[2][1:])
 
 
+def round_of(path):
+    """K of a file named ...-r<K>.json (bench/models.sh --rounds), else 1."""
+    m = re.search(r"-r(\d+)\.json$", path)
+    return int(m.group(1)) if m else 1
+
+
 def load_jmh(paths):
-    """{(method, workload): (ms, ms_error)} from JMH's JSON files (scores in ms/op)."""
+    """{(method, workload): {round: (ms, ms_error, best ms)}} from JMH's JSON files (scores in ms/op)."""
     out = {}
     for p in paths:
         with open(p) as f:
             for r in json.load(f):
                 method = ".".join(r["benchmark"].split(".")[-2:])
-                out[(method, r["params"]["workload"])] = jmh_score(p, r)
+                out.setdefault((method, r["params"]["workload"]), {})[round_of(p)] = jmh_score(p, r)
     return out
 
 
@@ -51,8 +66,25 @@ def load_torch(paths):
             d = json.load(f)
         info = info or d["info"]
         for r in d["results"]:
-            out[(r["benchmark"], r["workload"])] = (r["ms"], r["ms_error"], min(r["iterations_ms"]))
+            out.setdefault((r["benchmark"], r["workload"]), {})[round_of(p)] = (r["ms"], r["ms_error"], min(r["iterations_ms"]))
     return out, info
+
+
+def pooled(rounds):
+    """(ms, error, best ms) over the rounds: one round as measured; several, the mean of their means
+    (no error: a few rounds make no interval worth printing) and the fastest iteration of any."""
+    if len(rounds) == 1:
+        return next(iter(rounds.values()))
+    return statistics.fmean(r[0] for r in rounds.values()), math.nan, min(r[2] for r in rounds.values())
+
+
+def images_per_second(batch, rounds):
+    """The images/s cell: one round with JMH's error; several, their mean and range."""
+    v = ips(batch, pooled(rounds))
+    if len(rounds) == 1:
+        return fmt(v)
+    each = [batch * 1000.0 / r[0] for r in rounds.values()]
+    return f"{v[0]:.1f} ({min(each):.1f}–{max(each):.1f})"
 
 
 def ips(batch, ms_err):
@@ -77,6 +109,8 @@ def main():
     a = p.parse_args()
     ours = load_jmh(a.jmh)
     torch, info = load_torch(a.torch)
+    global BY_ROUND
+    BY_ROUND = any(len(r) > 1 for r in list(ours.values()) + list(torch.values()))
 
     print("## Machine and libraries\n")
     print("| | |\n|---|---|")
@@ -98,8 +132,9 @@ def main():
     if workloads:
         print("\n## Models: images/s (forward: eval mode, no autograd; training step: forward, cross-entropy, "
               "backward, SGD momentum 0.9, weight decay 5e-4)\n")
-        print(md_row(["workload", "pass", "ours img/s", "PyTorch img/s", "ours/PyTorch", "best/best", f"target ≥ {MODEL_TARGET:.1f}"]))
-        print("|---|---|---:|---:|---:|---:|:---:|")
+        print(md_row(["workload", "pass", "ours img/s", "PyTorch img/s", ratio_heading(), "best/best", f"target ≥ {MODEL_TARGET:.1f}"]
+                     + round_heading()))
+        print("|---|---|---:|---:|---:|---:|:---:|" + round_rule())
         for w in workloads:
             for method, label in (("ModelBenchmark.forward", "forward"), ("ModelBenchmark.trainStep", "training step")):
                 missed += table_row(ours, torch, method, w, label, MODEL_TARGET)
@@ -107,8 +142,8 @@ def main():
     cw = workloads_of("ConsistentStepBenchmark", ours, torch)
     if cw:
         print("\n## Consistent-loss step (Eq. 6: α = 0.5, β = 1, ε = 2/255, φ = layer4) beside the plain step: images/s\n")
-        print(md_row(["workload", "step", "ours img/s", "PyTorch img/s", "ours/PyTorch", "best/best", "target"]))
-        print("|---|---|---:|---:|---:|---:|:---:|")
+        print(md_row(["workload", "step", "ours img/s", "PyTorch img/s", ratio_heading(), "best/best", "target"] + round_heading()))
+        print("|---|---|---:|---:|---:|---:|:---:|" + round_rule())
         for w in cw:
             missed += table_row(ours, torch, "ConsistentStepBenchmark.consistentStep", w, "consistent", CONSISTENT_TARGET)
             missed += table_row(ours, torch, "ConsistentStepBenchmark.plainStep", w, "plain", MODEL_TARGET)
@@ -120,7 +155,7 @@ def main():
             cells = [describe(w)]
             for side in (ours, torch):
                 c, pl = side.get(("ConsistentStepBenchmark.consistentStep", w)), side.get(("ConsistentStepBenchmark.plainStep", w))
-                cells.append(f"{c[0] / pl[0]:.2f}×" if c and pl else "—")
+                cells.append(f"{pooled(c)[0] / pooled(pl)[0]:.2f}×" if c and pl else "—")
             print(md_row(cells))
 
     print()
@@ -141,16 +176,33 @@ def workloads_of(cls, *results):
     return sorted(seen, key=lambda w: (ORDER.index(w) if w in ORDER else len(ORDER), seen.index(w)))
 
 
+BY_ROUND = False  # whether any benchmark ran in several rounds: then the ratios are medians, and listed
+
+
+def ratio_heading():
+    return "ours/PyTorch (median of rounds)" if BY_ROUND else "ours/PyTorch"
+
+
+def round_heading():
+    return ["ours/PyTorch by round"] if BY_ROUND else []
+
+
+def round_rule():
+    return "---|" if BY_ROUND else ""
+
+
 def table_row(ours, torch, method, w, label, target):
     b = batch_of(w)
-    o, t = ours.get((method, w)), torch.get((method, w))
-    oi = ips(b, o) if o else None
-    ti = ips(b, t) if t else None
-    ratio = oi[0] / ti[0] if oi and ti else None
+    o_rounds, t_rounds = ours.get((method, w), {}), torch.get((method, w), {})
+    o, t = (pooled(o_rounds) if o_rounds else None), (pooled(t_rounds) if t_rounds else None)
+    # each round's ratio of the two sides' means (PyTorch's ms over ours: images/s of ours over theirs)
+    by_round = [(k, t_rounds[k][0] / o_rounds[k][0]) for k in sorted(o_rounds) if k in t_rounds]
+    ratio = statistics.median(r for _, r in by_round) if by_round else None
     best = t[2] / o[2] if o and t else None
     met = "—" if ratio is None else ("yes" if ratio >= target else "**no**")
-    print(md_row([describe(w), label, fmt(oi) if oi else "—", fmt(ti) if ti else "—",
-               f"{ratio:.2f}" if ratio is not None else "—", f"{best:.2f}" if best is not None else "—", f"≥ {target:.1f}: {met}"]))
+    print(md_row([describe(w), label, images_per_second(b, o_rounds) if o else "—", images_per_second(b, t_rounds) if t else "—",
+               f"{ratio:.2f}" if ratio is not None else "—", f"{best:.2f}" if best is not None else "—", f"≥ {target:.1f}: {met}"]
+                 + ([", ".join(f"{r:.2f}" for _, r in by_round) or "—"] if BY_ROUND else [])))
     if ratio is not None and ratio < target:
         return [f"{describe(w)} {label}: {ratio:.2f}× PyTorch (target ≥ {target:.1f}×)"]
     return []
