@@ -137,10 +137,9 @@ public final class CpuWinograd {
         Tiling tl = new Tiling(g, m);
         int threads = CpuConv2d.splitsImages(gemm, g.n()) ? Parallel.THREADS : 1;
         long tiles = tl.groupTiles(g.n(), threads, cIn + cOut), filters = (long) cOut * cIn;
-        try (CallMemory mem = new CallMemory(a2 * filters + threads * (long) a2 * (cIn + cOut) * tiles, 1 + 2 * threads)) {
-            MemorySegment u = flipped ? transformWeights(w, cIn, cOut, true, m, mem.take(a2 * filters))
-                    : transformWeights(w, cOut, cIn, false, m, mem.take(a2 * filters));
-            convolve(gemm, x, u, g, y, m, tl, mem.takeEach(threads, a2 * cIn * tiles), mem.takeEach(threads, a2 * cOut * tiles));
+        try (CallMemory mem = new CallMemory(a2 * filters, threads, a2 * cIn * tiles, a2 * cOut * tiles)) {
+            MemorySegment u = flipped ? transformWeights(w, cIn, cOut, true, m, mem.shared) : transformWeights(w, cOut, cIn, false, m, mem.shared);
+            convolve(gemm, x, u, g, y, m, tl, mem.in, mem.out);
         }
     }
 
@@ -181,11 +180,9 @@ public final class CpuWinograd {
         Tiling tl = new Tiling(g, 2);
         int sums = CpuConv2d.splitsImages(gemm, g.n()) ? Parallel.THREADS : 1;
         long maxTiles = tl.groupTiles(g.n(), sums, cIn + cOut);
-        try (CallMemory mem = new CallMemory(sums * (sumSize + (long) a2 * (cIn + cOut) * maxTiles), 1 + 2 * sums)) {
-            MemorySegment sum = mem.take(sums * sumSize);
-            sumFilterGradients(gemm, x, dy, g, tl, sum, sumSize, mem.takeEach(sums, a2 * cIn * maxTiles),
-                    mem.takeEach(sums, a2 * cOut * maxTiles));
-            filterGradients(sum, sums, sumSize, filters, dw);
+        try (CallMemory mem = new CallMemory(sums * sumSize, sums, a2 * cIn * maxTiles, a2 * cOut * maxTiles)) {
+            sumFilterGradients(gemm, x, dy, g, tl, mem.shared, sumSize, mem.in, mem.out);
+            filterGradients(mem.shared, sums, sumSize, filters, dw);
         }
         if (dbias != null) CpuElementwise.sumBias(dy, g.n(), cOut, g.outH() * g.outW(), dbias);
     }
@@ -259,25 +256,29 @@ public final class CpuWinograd {
         /** Floats per slice boundary: 64 bytes, so that every slice is as aligned as the block. */
         private static final long ALIGN = 16;
         private final MemorySegment block;
-        private long used;
+        /** The caller's slice (U, or the filter-gradient sums); each thread's V (or X) and M (or DY). */
+        final MemorySegment shared;
+        final MemorySegment[] in, out;
 
-        /** Room for {@code parts} slices of {@code floats} floats in all. */
-        CallMemory(long floats, int parts) {
-            block = NativeMemory.allocate((floats + parts * ALIGN) * Float.BYTES);
+        CallMemory(long sharedFloats, int threads, long inFloats, long outFloats) {
+            long perThread = round(inFloats) + round(outFloats);
+            block = NativeMemory.allocate((round(sharedFloats) + threads * perThread) * Float.BYTES);
+            shared = slice(0, sharedFloats);
+            in = new MemorySegment[threads];
+            out = new MemorySegment[threads];
+            for (int t = 0; t < threads; t++) {
+                long at = round(sharedFloats) + t * perThread;
+                in[t] = slice(at, inFloats);
+                out[t] = slice(at + round(inFloats), outFloats);
+            }
         }
 
-        /** The next {@code floats} floats of the block. */
-        MemorySegment take(long floats) {
-            MemorySegment slice = block.asSlice(used * Float.BYTES, floats * Float.BYTES);
-            used += (floats + ALIGN - 1) / ALIGN * ALIGN;
-            return slice;
+        private static long round(long floats) {
+            return (floats + ALIGN - 1) / ALIGN * ALIGN;
         }
 
-        /** {@code count} slices of {@code floats} floats, one per thread. */
-        MemorySegment[] takeEach(int count, long floats) {
-            MemorySegment[] slices = new MemorySegment[count];
-            for (int i = 0; i < count; i++) slices[i] = take(floats);
-            return slices;
+        private MemorySegment slice(long atFloat, long floats) {
+            return block.asSlice(atFloat * Float.BYTES, floats * Float.BYTES);
         }
 
         @Override
