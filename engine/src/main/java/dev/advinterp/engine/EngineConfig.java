@@ -3,6 +3,7 @@ package dev.advinterp.engine;
 import dev.advinterp.engine.memory.NativeMemory;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -27,6 +28,9 @@ import java.util.Optional;
  * @param winogradTile   {@code advinterp.conv.winograd.tile}: Winograd's output tile, 2 or 4
  * @param convMeasure    {@code advinterp.conv.measure}: with oneDNN loaded, each 3×3 stride-1 pass by the faster of oneDNN and
  *                       Winograd, timed over its first calls (default false: oneDNN alone)
+ * @param channelsLast   {@code advinterp.channels.last}: with oneDNN loaded, where activations stay channels-last (NHWC) between
+ *                       the CPU kernels that read that layout, instead of a reorder on each side of every convolution:
+ *                       {@code off} (the default), {@code inference} (in the forwards that no tape records) or {@code on}
  * @param blas           {@code ADVINTERP_BLAS} (else {@code advinterp.blas}): {@code auto}, {@code bundled},
  *                       {@code system}, {@code none} or the path of a libopenblas
  * @param dnnl           {@code ADVINTERP_DNNL} (else {@code advinterp.dnnl}): {@code auto} (the default: the oneDNN of the
@@ -42,7 +46,7 @@ import java.util.Optional;
  * @param home           {@code HOME}: for the user's Python site-packages, or null
  * @param openblasCoreType {@code OPENBLAS_CORETYPE}: read by OpenBLAS itself; here only to be reported, or null
  */
-public record EngineConfig(String device, boolean profile, int threads, boolean winograd, int winogradTile, boolean convMeasure, String blas, String dnnl,
+public record EngineConfig(String device, boolean profile, int threads, boolean winograd, int winogradTile, boolean convMeasure, String channelsLast, String blas, String dnnl,
                            String hostCache, Path cache, String cudaPath, String libraryPath, String virtualEnv, String home,
                            String openblasCoreType) {
     /** The system property that names the root scope's device. */
@@ -97,6 +101,10 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
         int threads = Math.max(1, property(properties, "advinterp.threads").map(v -> parseInt(v, cores)).orElse(cores));
         boolean winograd = !property(properties, "advinterp.conv.winograd").orElse("true").strip().equalsIgnoreCase("false");
         boolean convMeasure = property(properties, "advinterp.conv.measure").map(v -> v.strip().equalsIgnoreCase("true")).orElse(false);
+        String channelsLast = property(properties, "advinterp.channels.last").orElse("off").strip().toLowerCase(Locale.ROOT);
+        if (!List.of("off", "inference", "on").contains(channelsLast)) {
+            throw new IllegalArgumentException("advinterp.channels.last must be off, inference or on, got '" + channelsLast + "'");
+        }
         String tile = property(properties, "advinterp.conv.winograd.tile").orElse("2").strip();
         if (!tile.equals("2") && !tile.equals("4")) {
             throw new IllegalArgumentException("advinterp.conv.winograd.tile must be 2 or 4 (the output tile of F(m×m, 3×3)), got '"
@@ -111,7 +119,7 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
         NativeMemory.parseLimit(hostCache, 0); // a value it cannot use fails here, naming the knob
         Path cache = Optional.ofNullable(env.get("ADVINTERP_CACHE")).map(Path::of)
                 .orElseGet(() -> Path.of(property(properties, "user.home").orElse(""), ".cache", "advinterp"));
-        return new EngineConfig(device, profile, threads, winograd, Integer.parseInt(tile), convMeasure, blas, dnnl, hostCache, cache, env.get("ADVINTERP_CUDA_PATH"),
+        return new EngineConfig(device, profile, threads, winograd, Integer.parseInt(tile), convMeasure, channelsLast, blas, dnnl, hostCache, cache, env.get("ADVINTERP_CUDA_PATH"),
                 env.get("LD_LIBRARY_PATH"), env.get("VIRTUAL_ENV"), env.get("HOME"), env.get("OPENBLAS_CORETYPE"));
     }
 
@@ -166,33 +174,33 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
     }
 
     public EngineConfig withDevice(String word) {
-        return new EngineConfig(word, profile, threads, winograd, winogradTile, convMeasure, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(word, profile, threads, winograd, winogradTile, convMeasure, channelsLast, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withProfile(boolean on) {
-        return new EngineConfig(device, on, threads, winograd, winogradTile, convMeasure, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(device, on, threads, winograd, winogradTile, convMeasure, channelsLast, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withWinograd(boolean on, int tile) {
-        return new EngineConfig(device, profile, threads, on, tile, convMeasure, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(device, profile, threads, on, tile, convMeasure, channelsLast, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withConvMeasure(boolean on) {
-        return new EngineConfig(device, profile, threads, winograd, winogradTile, on, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
+        return new EngineConfig(device, profile, threads, winograd, winogradTile, on, channelsLast, blas, dnnl, hostCache, cache, cudaPath, libraryPath, virtualEnv, home,
                 openblasCoreType);
     }
 
     public EngineConfig withBlas(String choice, Path cacheFolder) {
-        return new EngineConfig(device, profile, threads, winograd, winogradTile, convMeasure, choice, dnnl, hostCache, cacheFolder, cudaPath, libraryPath, virtualEnv,
+        return new EngineConfig(device, profile, threads, winograd, winogradTile, convMeasure, channelsLast, choice, dnnl, hostCache, cacheFolder, cudaPath, libraryPath, virtualEnv,
                 home, openblasCoreType);
     }
 
     /** CUDA libraries searched for in {@code cudaPath} and {@code libraryPath} only (no Python environments). */
     public EngineConfig withCudaSearch(String cudaPathFolders, String libraryPathFolders) {
-        return new EngineConfig(device, profile, threads, winograd, winogradTile, convMeasure, blas, dnnl, hostCache, cache, cudaPathFolders, libraryPathFolders, null,
+        return new EngineConfig(device, profile, threads, winograd, winogradTile, convMeasure, channelsLast, blas, dnnl, hostCache, cache, cudaPathFolders, libraryPathFolders, null,
                 null, openblasCoreType);
     }
 }

@@ -10,6 +10,9 @@ import java.util.logging.Logger;
  * Reference-counted: the memory goes back to its device when the last tensor using it is
  * closed. A version counts the in-place writes to it ({@link Ops#reluInPlace}), so that the
  * {@link Tape} can refuse a backward whose saved tensor was overwritten after it was recorded.
+ * The bytes may be stored channels-last ({@link ChannelsLast}) by a backend kernel that wrote
+ * them so; {@link #segment()} then rewrites them into the tensors' row-major order first, so that
+ * no reader but a kernel asking for the stored layout ever sees it.
  * The garbage collector never frees it on the normal path; a {@link Cleaner} only reports a
  * storage that became unreachable while still allocated (a leak), and then returns its memory.
  */
@@ -22,6 +25,8 @@ public final class Storage {
     private final LeakGuard guard;
     private int refs = 1;
     private int version;
+    /** Non-null while the bytes are stored channels-last. */
+    private ChannelsLast layout;
 
     private record LeakGuard(DeviceMemory memory, MemorySegment segment, AtomicBoolean released) implements Runnable {
         @Override
@@ -55,9 +60,28 @@ public final class Storage {
         return refs > 0;
     }
 
-    /** The raw segment; callers have checked liveness. */
-    MemorySegment segment() {
+    /** The segment with its bytes in row-major order (rewritten from channels-last first if they were); callers have checked liveness. */
+    synchronized MemorySegment segment() {
+        if (layout != null) {
+            layout.toRowMajor(segment);
+            layout = null;
+        }
         return segment;
+    }
+
+    /** The segment as its bytes are stored: see {@link #layout()}. */
+    MemorySegment segmentAsStored() {
+        return segment;
+    }
+
+    /** How the bytes are stored: null for row-major, else the channels-last layout they are in. */
+    synchronized ChannelsLast layout() {
+        return layout;
+    }
+
+    /** Records how a kernel just stored the bytes (null: row-major). */
+    synchronized void storedAs(ChannelsLast layout) {
+        this.layout = layout;
     }
 
     /** How many in-place writes this storage has had. */

@@ -176,6 +176,27 @@ public final class Tensor implements AutoCloseable {
         return storage.segment();
     }
 
+    /**
+     * The storage's memory as its bytes are stored, which may be channels-last
+     * ({@link #storedLayout()}): for the kernels that read that layout; everyone else takes
+     * {@link #segment()}, which brings the bytes into row-major order first.
+     */
+    public MemorySegment segmentAsStored() {
+        checkLive("access");
+        return storage.segmentAsStored();
+    }
+
+    /** The channels-last layout the storage's bytes are in, or null when they are row-major (see {@link ChannelsLast}). */
+    public ChannelsLast storedLayout() {
+        return storage.layout();
+    }
+
+    /** Records that a kernel has just written the whole storage in this layout (null: row-major). */
+    public void storeAs(ChannelsLast layout) {
+        checkLive("storeAs");
+        storage.storedAs(layout);
+    }
+
     public Storage storage() {
         return storage;
     }
@@ -233,11 +254,17 @@ public final class Tensor implements AutoCloseable {
         return toArray()[(int) i];
     }
 
-    /** A copy of this tensor's data on its device, in a new tensor of the current scope. */
+    /** A copy of this tensor's data on its device, in a new tensor of the current scope (stored in the same layout). */
     public Tensor copy() {
         checkLive("copy");
         Tensor t = empty(memory(), shape, "copy");
-        memory().copyBytes(storage.segment(), 0, t.storage.segment(), 0, numel() * Float.BYTES);
+        ChannelsLast layout = storage.layout();
+        if (layout != null) {
+            memory().copyBytes(storage.segmentAsStored(), 0, t.storage.segmentAsStored(), 0, numel() * Float.BYTES);
+            t.storage.storedAs(layout);
+        } else {
+            memory().copyBytes(storage.segment(), 0, t.storage.segment(), 0, numel() * Float.BYTES);
+        }
         return t;
     }
 

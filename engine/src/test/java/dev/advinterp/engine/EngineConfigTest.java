@@ -24,10 +24,21 @@ class EngineConfigTest {
         assertTrue(c.winograd());
         assertEquals(2, c.winogradTile());
         assertFalse(c.convMeasure());
+        assertEquals("off", c.channelsLast());
         assertEquals("auto", c.blas());
         assertEquals(Path.of("/home/u", ".cache", "advinterp"), c.cache());
         assertNull(c.cudaPath());
         assertNull(c.openblasCoreType());
+    }
+
+    @Test
+    void channelsLastIsOffInferenceOrOnAndNothingElse() {
+        for (String v : new String[]{"off", " ON ", "Inference"}) {
+            assertEquals(v.strip().toLowerCase(), EngineConfig.read(Map.of("advinterp.channels.last", v), Map.of()).channelsLast());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EngineConfig.read(Map.of("advinterp.channels.last", "true"), Map.of()));
+        assertTrue(e.getMessage().contains("off, inference or on"), e.getMessage());
     }
 
     @Test

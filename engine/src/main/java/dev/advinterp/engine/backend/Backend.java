@@ -8,7 +8,9 @@ import dev.advinterp.engine.memory.NativeMemory;
  * The primitive kernels of one device, and the device's memory: a backend is the
  * {@link DeviceMemory} its tensors live in (a scope opened on it makes its tensors there), and
  * {@link Backends#of} finds the backend of a tensor from that memory. Outputs are preallocated by
- * the caller and fully written by the kernel. All tensors are float32, contiguous, row-major (NCHW).
+ * the caller and fully written by the kernel. All tensors are float32, contiguous, row-major (NCHW)
+ * to every reader; the CPU backend may keep a storage's bytes channels-last between the kernels
+ * that read that layout ({@link dev.advinterp.engine.ChannelsLast}, opt-in).
  *
  * <p>Each public method here is the one entry of a primitive: it checks its arguments
  * ({@link BackendCall}: every tensor present, alive and on this backend's device; and, before

@@ -23,7 +23,9 @@ import java.util.List;
  * faster: ConvolutionChoice;
  * DnnlPooling where oneDNN has a JIT kernel for the shape) and otherwise by Winograd or im2col +
  * GEMM (CpuConv2d, the reference oneDNN is tested against) and CpuPool,
- * everything else in Java on the fixed pool of {@link Parallel}. Batch normalisation stays in
+ * everything else in Java on the fixed pool of {@link Parallel}. Per advinterp.channels.last the
+ * activations stay NHWC from one oneDNN convolution to the next ({@link CpuChannelsLast}).
+ * Batch normalisation stays in
  * Java: oneDNN's for the NCHW layout measured two to seven times slower than CpuBatchNorm on
  * ResNet-18's shapes (bench/README.md). Each family of kernels lives in its own file (CpuConv2d,
  * CpuPool, CpuBatchNorm, CpuElementwise, CpuReductions, CpuFused); this class puts them together
@@ -57,7 +59,7 @@ public final class CpuBackend extends Backend {
         Gemm gemm = load.blas().<Gemm>map(b -> b).orElseGet(VectorGemm::new);
         Dnnl.LoadResult dnnl = Dnnl.load();
         CpuConv2d java = new CpuConv2d(gemm);
-        ConvolutionKernels convolution = dnnl.dnnl().<ConvolutionKernels>map(d -> ConvolutionChoice.oneDnnOrWinograd(new DnnlConvolution(d, java), java))
+        ConvolutionKernels convolution = dnnl.dnnl().<ConvolutionKernels>map(d -> ConvolutionChoice.oneDnnOrWinograd(new DnnlConvolution(d, java, CpuChannelsLast.MODE), java))
                 .orElse(java);
         return new CpuBackend(gemm, load, dnnl, convolution);
     }
@@ -125,7 +127,12 @@ public final class CpuBackend extends Backend {
         if (dnnlLoad.dnnl().isPresent()) {
             Dnnl o = dnnlLoad.dnnl().get();
             d.line("convolution", "oneDNN " + o.version() + " from " + o.path() + (EngineConfig.current().convMeasure() && CpuWinograd.enabled()
-                    ? "; Winograd for the 3×3 stride-1 passes where it measures faster (advinterp.conv.measure)" : ""));
+                    ? "; Winograd for the 3×3 stride-1 passes where it measures faster (advinterp.conv.measure)" : "")
+                    + switch (CpuChannelsLast.MODE) {
+                        case OFF -> "; activations NCHW throughout (advinterp.channels.last=off)";
+                        case INFERENCE -> "; activations channels-last (NHWC) in forwards without autograd (advinterp.channels.last=inference)";
+                        case ON -> "; activations channels-last (NHWC) in every pass (advinterp.channels.last=on)";
+                    });
             d.line("oneDNN threads", "OpenMP, " + Dnnl.openMpSettings());
             // the rule DnnlPooling applies, shown on ResNet-18's max pool
             PoolGeometry stem = new PoolGeometry(8, 64, 112, 112, 3, 3, 2, 2, 1, 1);

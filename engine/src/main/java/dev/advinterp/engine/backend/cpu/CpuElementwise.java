@@ -1,5 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.DropoutMask;
 import dev.advinterp.engine.backend.ElementwiseKernels;
@@ -14,7 +15,9 @@ import java.nio.ByteOrder;
 /**
  * Elementwise kernels: one read and one write per element (memory-bound; 8 bytes per element
  * for the unary ones, 12 for the binary ones), vectorised with the Vector API and split over the
- * pool in blocks of {@link #GRAIN} elements.
+ * pool in blocks of {@link #GRAIN} elements. ReLU, its backward and the sums run on the stored
+ * bytes when an input is channels-last ({@link CpuChannelsLast#common}) and leave the output in
+ * that layout; the others read row-major.
  */
 final class CpuElementwise implements ElementwiseKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -45,12 +48,16 @@ final class CpuElementwise implements ElementwiseKernels {
 
     @Override
     public void reluForward(Tensor x, Tensor y) {
-        relu(x.segment(), y.segment(), x.numel());
+        ChannelsLast l = CpuChannelsLast.common(x);
+        relu(bytes(x, l), bytes(y, l), x.numel());
+        if (l != null) y.storeAs(l);
     }
 
     @Override
     public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
-        reluBackward(y.segment(), dy.segment(), dx.segment(), y.numel());
+        ChannelsLast l = CpuChannelsLast.common(y, dy);
+        reluBackward(bytes(y, l), bytes(dy, l), bytes(dx, l), y.numel());
+        if (l != null) dx.storeAs(l);
     }
 
     @Override
@@ -65,12 +72,25 @@ final class CpuElementwise implements ElementwiseKernels {
 
     @Override
     public void axpby(float a, Tensor x, float b, Tensor y, Tensor out) {
-        axpby(a, x.segment(), b, y.segment(), out.segment(), out.numel());
+        ChannelsLast l = CpuChannelsLast.common(x, y);
+        axpby(a, bytes(x, l), b, bytes(y, l), bytes(out, l), out.numel());
+        if (l != null) out.storeAs(l);
     }
 
     @Override
     public void scale(Tensor x, float a, Tensor out) {
-        scale(x.segment(), a, out.segment(), out.numel());
+        ChannelsLast l = CpuChannelsLast.common(x);
+        scale(bytes(x, l), a, bytes(out, l), out.numel());
+        if (l != null) out.storeAs(l);
+    }
+
+    /**
+     * The bytes of an operand of an elementwise kernel: as stored when the inputs are in the
+     * channels-last layout {@code l} ({@link CpuChannelsLast#common}; the output is then written
+     * in it too), else row-major.
+     */
+    private static MemorySegment bytes(Tensor t, ChannelsLast l) {
+        return l != null ? t.segmentAsStored() : t.segment();
     }
 
     // ------------------------------------------------------------------ on segments

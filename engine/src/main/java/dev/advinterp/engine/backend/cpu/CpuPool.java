@@ -1,5 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.PoolGeometry;
 import dev.advinterp.engine.backend.PoolingKernels;
@@ -44,7 +45,30 @@ final class CpuPool implements PoolingKernels {
 
     @Override
     public void adaptiveAvgForward(Tensor x, Tensor y) {
+        if (y.dim(2) == 1 && y.dim(3) == 1 && ChannelsLast.of(x) != null) {
+            globalAvgNhwc(x.segmentAsStored(), x.dim(0), x.dim(2) * x.dim(3), x.dim(1), y.segment());
+            return;
+        }
         adaptiveAvgForward(x.segment(), x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3), y.segment());
+    }
+
+    /**
+     * Global average pooling of a channels-last x ({@code [n][hw][c]}) into y ({@code [n][c]}, the
+     * same bytes in either layout): each channel summed over its positions in the order the NCHW
+     * kernel takes them, in float, so the bits are the same.
+     */
+    static void globalAvgNhwc(MemorySegment x, int n, int hw, int c, MemorySegment y) {
+        Parallel.forRange(n, 1, (s, e) -> {
+            float[] acc = new float[c];
+            for (int img = s; img < e; img++) {
+                java.util.Arrays.fill(acc, 0f);
+                for (int p = 0; p < hw; p++) {
+                    long row = ((long) img * hw + p) * c;
+                    for (int ch = 0; ch < c; ch++) acc[ch] += x.getAtIndex(F, row + ch);
+                }
+                for (int ch = 0; ch < c; ch++) y.setAtIndex(F, (long) img * c + ch, acc[ch] / hw);
+            }
+        });
     }
 
     @Override

@@ -50,7 +50,7 @@ public final class Dnnl {
     static final String BUNDLE = "org/bytedeco/dnnl/linux-x86_64/", OPENCL = "org/bytedeco/opencl/linux-x86_64/";
 
     // dnnl_types.h
-    static final int CPU = 1, F32 = 3, TAG_ANY = 1, TAG_A = 2, TAG_ABCD = 5;
+    static final int CPU = 1, F32 = 3, TAG_ANY = 1, TAG_A = 2, TAG_ABCD = 5, TAG_ACDB = 22;
     static final int FORWARD_TRAINING = 64, FORWARD_INFERENCE = 96;
     static final int BACKWARD = 128, BACKWARD_DATA = 160;
     static final int CONVOLUTION_DIRECT = 1, POOLING_MAX = 0x1ff, POOLING_AVG_INCLUDE_PADDING = 0x2ff;

@@ -1,5 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.ConvolutionKernels;
@@ -22,6 +23,11 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * (with plain layouts forced, backward-weights falls to oneDNN's reference kernel, hundreds of
  * times slower). A plan is created once per (pass, geometry, bias) and cached for the life of the
  * process; a call sets the data handles and runs it.
+ *
+ * <p>Where {@code channelsLast} ({@link CpuChannelsLast.Mode}) says so, the outputs are left NHWC,
+ * and a pass whose input or output is NHWC computes in NHWC: the primitives are asked for NHWC (oneDNN's brgemm kernels; each pass of ResNet-18's 3×3 layers,
+ * timed alone, as fast as the blocked kernels oneDNN picks by itself with their reorders, or
+ * faster); an input already in it is read as it is, an NCHW one reordered into it by the plan.
  */
 final class DnnlConvolution implements ConvolutionKernels {
     private final Dnnl dnnl;
@@ -31,12 +37,17 @@ final class DnnlConvolution implements ConvolutionKernels {
 
     private enum Pass { FORWARD, BACKWARD_DATA, BACKWARD_WEIGHTS }
 
-    private record Key(Pass pass, ConvGeometry g, boolean bias) {
+    /** A plan's pass, geometry and bias, and whether its src-side and dst-side activations are stored NHWC. */
+    private record Key(Pass pass, ConvGeometry g, boolean bias, boolean srcNhwc, boolean dstNhwc) {
     }
 
-    DnnlConvolution(Dnnl dnnl, ConvolutionKernels fallback) {
+    /** Where the outputs are left channels-last. */
+    private final CpuChannelsLast.Mode channelsLast;
+
+    DnnlConvolution(Dnnl dnnl, ConvolutionKernels fallback, CpuChannelsLast.Mode channelsLast) {
         this.dnnl = dnnl;
         this.fallback = fallback;
+        this.channelsLast = channelsLast;
     }
 
     /**
@@ -54,7 +65,10 @@ final class DnnlConvolution implements ConvolutionKernels {
             fallback.forward(x, w, bias, g, y);
             return;
         }
-        run(new Key(Pass.FORWARD, g, bias != null), x.segment(), w.segment(), bias == null ? null : bias.segment(), y.segment());
+        boolean xNhwc = ChannelsLast.of(x) != null, yNhwc = channelsLast.forwardOutput();
+        run(new Key(Pass.FORWARD, g, bias != null, xNhwc, yNhwc), activation(x, xNhwc), w.segment(), bias == null ? null : bias.segment(),
+                activation(y, yNhwc));
+        if (yNhwc) y.storeAs(CpuChannelsLast.layout(g.n(), g.cOut(), g.outH(), g.outW()));
     }
 
     @Override
@@ -63,7 +77,9 @@ final class DnnlConvolution implements ConvolutionKernels {
             fallback.backwardData(dy, w, g, dx);
             return;
         }
-        run(new Key(Pass.BACKWARD_DATA, g, false), dx.segment(), w.segment(), dy.segment());
+        boolean dyNhwc = ChannelsLast.of(dy) != null, dxNhwc = channelsLast.backwardOutput();
+        run(new Key(Pass.BACKWARD_DATA, g, false, dxNhwc, dyNhwc), activation(dx, dxNhwc), w.segment(), activation(dy, dyNhwc));
+        if (dxNhwc) dx.storeAs(CpuChannelsLast.layout(g.n(), g.cIn(), g.h(), g.w()));
     }
 
     @Override
@@ -72,7 +88,14 @@ final class DnnlConvolution implements ConvolutionKernels {
             fallback.backwardFilter(x, dy, g, dw, dbias);
             return;
         }
-        run(new Key(Pass.BACKWARD_WEIGHTS, g, dbias != null), x.segment(), dw.segment(), dbias == null ? null : dbias.segment(), dy.segment());
+        boolean xNhwc = ChannelsLast.of(x) != null, dyNhwc = ChannelsLast.of(dy) != null;
+        run(new Key(Pass.BACKWARD_WEIGHTS, g, dbias != null, xNhwc, dyNhwc), activation(x, xNhwc), dw.segment(),
+                dbias == null ? null : dbias.segment(), activation(dy, dyNhwc));
+    }
+
+    /** An activation's bytes: as stored when read or written NHWC, else row-major. */
+    private static MemorySegment activation(Tensor t, boolean nhwc) {
+        return nhwc ? t.segmentAsStored() : t.segment();
     }
 
     /** The workspace bytes of the largest plan created so far: what the shared slot grows to. */
@@ -88,13 +111,15 @@ final class DnnlConvolution implements ConvolutionKernels {
     private DnnlPlan create(Key key) {
         ConvGeometry g = key.g();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment src = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ABCD, g.n(), g.cIn(), g.h(), g.w());
+            MemorySegment src = DnnlPlan.desc(dnnl, a, key.srcNhwc() ? Dnnl.TAG_ACDB : Dnnl.TAG_ABCD, g.n(), g.cIn(), g.h(), g.w());
             MemorySegment weights = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ABCD, g.cOut(), g.cIn(), g.kh(), g.kw());
             MemorySegment bias = key.bias() ? DnnlPlan.desc(dnnl, a, Dnnl.TAG_A, g.cOut()) : MemorySegment.NULL;
-            MemorySegment dst = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ABCD, g.n(), g.cOut(), g.outH(), g.outW());
-            MemorySegment srcAny = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ANY, g.n(), g.cIn(), g.h(), g.w());
+            MemorySegment dst = DnnlPlan.desc(dnnl, a, key.dstNhwc() ? Dnnl.TAG_ACDB : Dnnl.TAG_ABCD, g.n(), g.cOut(), g.outH(), g.outW());
+            // computed in NHWC where either side is stored so; otherwise in the layout oneDNN prefers
+            int activations = key.srcNhwc() || key.dstNhwc() ? Dnnl.TAG_ACDB : Dnnl.TAG_ANY;
+            MemorySegment srcAny = DnnlPlan.desc(dnnl, a, activations, g.n(), g.cIn(), g.h(), g.w());
             MemorySegment weightsAny = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ANY, g.cOut(), g.cIn(), g.kh(), g.kw());
-            MemorySegment dstAny = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ANY, g.n(), g.cOut(), g.outH(), g.outW());
+            MemorySegment dstAny = DnnlPlan.desc(dnnl, a, activations, g.n(), g.cOut(), g.outH(), g.outW());
             MemorySegment strides = DnnlPlan.dims(a, g.strideH(), g.strideW()), dilates = DnnlPlan.dims(a, 0, 0), pad = DnnlPlan.dims(a, g.padH(), g.padW());
             MemorySegment out = a.allocate(ADDRESS);
             int prop = key.pass() == Pass.FORWARD ? Dnnl.FORWARD_INFERENCE : Dnnl.FORWARD_TRAINING;

@@ -1,5 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.PoolGeometry;
 import dev.advinterp.engine.backend.PoolingKernels;
@@ -15,8 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 
 /**
- * Max and average pooling on oneDNN, in the engine's NCHW layout (no reorders); adaptive average
- * pooling stays on {@link CpuPool}. Measured on ResNet-18's max pool (8×64×112×112, 3×3 stride 2,
+ * Max and average pooling on oneDNN, in the engine's NCHW layout (no reorders), or channels-last
+ * where x (for the backward of average pooling, dy) is stored so ({@link CpuChannelsLast}): the
+ * output is then channels-last too; adaptive average pooling stays on {@link CpuPool}. Measured on ResNet-18's max pool (8×64×112×112, 3×3 stride 2,
  * padding 1; two AVX-512 cores; DnnlOpsComparison in the bench module): forward 3.2 ms against CpuPool's
  * 8.8 ms, backward 3.9 ms (the forward recomputed with its workspace, then the backward) against
  * 16.2 ms, the NaN checks below included.
@@ -48,7 +50,8 @@ final class DnnlPooling implements PoolingKernels {
     private final boolean jitOnly;
     private final Map<Key, Optional<Plans>> cache = new HashMap<>();
 
-    private record Key(boolean max, PoolGeometry g) {
+    /** A geometry's plans, for NCHW or (nhwc) channels-last tensors. */
+    private record Key(boolean max, PoolGeometry g, boolean nhwc) {
     }
 
     /**
@@ -80,7 +83,7 @@ final class DnnlPooling implements PoolingKernels {
      * CpuPool serves it: oneDNN refuses it, or, with jitOnly, has no JIT kernel for it.
      */
     Optional<String> implementation(boolean max, PoolGeometry g) {
-        return plans(max, g).map(Plans::implementation);
+        return plans(max, g, false).map(Plans::implementation);
     }
 
     @Override
@@ -90,14 +93,16 @@ final class DnnlPooling implements PoolingKernels {
 
     @Override
     public void maxForward(Tensor x, PoolGeometry g, Tensor y) {
-        Optional<Plans> p = hasNaN(x) ? Optional.empty() : plans(true, g);
+        boolean nhwc = ChannelsLast.of(x) != null;
+        Optional<Plans> p = hasNaN(x) ? Optional.empty() : plans(true, g, nhwc);
         if (p.isEmpty()) fallback.maxForward(x, g, y);
-        else p.get().forward().run(x.segment(), y.segment());
+        else forward(p.get(), x, g, y, nhwc);
     }
 
     @Override
     public void maxBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
-        Optional<Plans> p = hasNaN(y) ? Optional.empty() : plans(true, g);
+        boolean nhwc = ChannelsLast.of(x) != null;
+        Optional<Plans> p = hasNaN(y) ? Optional.empty() : plans(true, g, nhwc);
         if (p.isEmpty()) {
             fallback.maxBackward(x, y, dy, g, dx);
             return;
@@ -106,22 +111,42 @@ final class DnnlPooling implements PoolingKernels {
         // this thread's workspace: no other call writes it between the two runs
         MemorySegment scratch = Workspace.get(SLOT, (plans.dstBytes() + plans.workspaceBytes()) / Float.BYTES + 1);
         MemorySegment dst = scratch.asSlice(0, plans.dstBytes()), workspace = scratch.asSlice(plans.dstBytes(), plans.workspaceBytes());
-        plans.trainingForward().run(x.segment(), dst, workspace);
-        plans.backward().run(dy.segment(), workspace, dx.segment());
+        if (nhwc) CpuChannelsLast.store(dy, CpuChannelsLast.layout(g.n(), g.c(), g.outH(), g.outW()));
+        plans.trainingForward().run(nhwc ? x.segmentAsStored() : x.segment(), dst, workspace);
+        plans.backward().run(nhwc ? dy.segmentAsStored() : dy.segment(), workspace, nhwc ? dx.segmentAsStored() : dx.segment());
+        if (nhwc) dx.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.h(), g.w()));
     }
 
     @Override
     public void avgForward(Tensor x, PoolGeometry g, Tensor y) {
-        Optional<Plans> p = plans(false, g);
+        boolean nhwc = ChannelsLast.of(x) != null;
+        Optional<Plans> p = plans(false, g, nhwc);
         if (p.isEmpty()) fallback.avgForward(x, g, y);
-        else p.get().forward().run(x.segment(), y.segment());
+        else forward(p.get(), x, g, y, nhwc);
     }
 
     @Override
     public void avgBackward(Tensor x, Tensor y, Tensor dy, PoolGeometry g, Tensor dx) {
-        Optional<Plans> p = plans(false, g);
-        if (p.isEmpty()) fallback.avgBackward(x, y, dy, g, dx);
-        else p.get().backward().run(dy.segment(), dx.segment());
+        boolean nhwc = ChannelsLast.of(dy) != null;
+        Optional<Plans> p = plans(false, g, nhwc);
+        if (p.isEmpty()) {
+            fallback.avgBackward(x, y, dy, g, dx);
+        } else if (nhwc) {
+            p.get().backward().run(dy.segmentAsStored(), dx.segmentAsStored());
+            dx.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.h(), g.w()));
+        } else {
+            p.get().backward().run(dy.segment(), dx.segment());
+        }
+    }
+
+    /** The inference forward; a channels-last x gives a channels-last y. */
+    private static void forward(Plans p, Tensor x, PoolGeometry g, Tensor y, boolean nhwc) {
+        if (nhwc) {
+            p.forward().run(x.segmentAsStored(), y.segmentAsStored());
+            y.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.outH(), g.outW()));
+        } else {
+            p.forward().run(x.segment(), y.segment());
+        }
     }
 
     @Override
@@ -134,9 +159,9 @@ final class DnnlPooling implements PoolingKernels {
         fallback.adaptiveAvgBackward(dy, dx);
     }
 
-    /** Whether t holds a NaN, checked in blocks of 4096 on all cores. */
+    /** Whether t holds a NaN, checked in blocks of 4096 on all cores (in whatever layout it is stored). */
     private static boolean hasNaN(Tensor t) {
-        MemorySegment s = t.segment();
+        MemorySegment s = t.storedLayout() != null ? t.segmentAsStored() : t.segment();
         long n = t.numel();
         int blocks = (int) Math.min(Integer.MAX_VALUE, (n + 4095) / 4096);
         AtomicBoolean found = new AtomicBoolean();
@@ -146,8 +171,8 @@ final class DnnlPooling implements PoolingKernels {
         return found.get();
     }
 
-    private synchronized Optional<Plans> plans(boolean max, PoolGeometry g) {
-        return cache.computeIfAbsent(new Key(max, g), this::create);
+    private synchronized Optional<Plans> plans(boolean max, PoolGeometry g, boolean nhwc) {
+        return cache.computeIfAbsent(new Key(max, g, nhwc), this::create);
     }
 
     /** The plans of a geometry, or empty where oneDNN refuses it or (jitOnly) has no JIT kernel for it. */
@@ -155,8 +180,9 @@ final class DnnlPooling implements PoolingKernels {
         PoolGeometry g = key.g();
         int alg = key.max() ? Dnnl.POOLING_MAX : Dnnl.POOLING_AVG_INCLUDE_PADDING;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment src = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ABCD, g.n(), g.c(), g.h(), g.w());
-            MemorySegment dst = DnnlPlan.desc(dnnl, a, Dnnl.TAG_ABCD, g.n(), g.c(), g.outH(), g.outW());
+            int tag = key.nhwc() ? Dnnl.TAG_ACDB : Dnnl.TAG_ABCD;
+            MemorySegment src = DnnlPlan.desc(dnnl, a, tag, g.n(), g.c(), g.h(), g.w());
+            MemorySegment dst = DnnlPlan.desc(dnnl, a, tag, g.n(), g.c(), g.outH(), g.outW());
             MemorySegment strides = DnnlPlan.dims(a, g.strideH(), g.strideW()), kernel = DnnlPlan.dims(a, g.kh(), g.kw());
             MemorySegment dilation = DnnlPlan.dims(a, 0, 0), pad = DnnlPlan.dims(a, g.padH(), g.padW());
             MemorySegment out = a.allocate(ADDRESS);

@@ -1,0 +1,46 @@
+package dev.advinterp.engine;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A storage whose bytes hold an NCHW tensor in NHWC order (channels last), the layout oneDNN's
+ * convolutions read and write without a reorder. It never shows outside the backend that wrote
+ * it: every tensor keeps the contiguous row-major (NCHW) contract, and the first access that does
+ * not ask for the stored layout ({@link Tensor#segment()}, {@code toArray}, a kernel that knows only
+ * NCHW) rewrites the bytes into NCHW in place ({@link Storage}). Kernels that read and write NHWC
+ * (convolution, batch norm, ReLU, the elementwise sums, global average pooling on the CPU) take
+ * {@link Tensor#segmentAsStored()} and say what they wrote with {@link Tensor#storeAs}.
+ *
+ * @param n         images
+ * @param c         channels
+ * @param h         height
+ * @param w         width
+ * @param converter rewrites such bytes into NCHW in place (the backend that wrote them supplies it)
+ */
+public record ChannelsLast(int n, int c, int h, int w, Converter converter) {
+    /** Rewrites NHWC bytes of a layout into NCHW in place. */
+    @FunctionalInterface
+    public interface Converter {
+        void toRowMajor(ChannelsLast layout, MemorySegment data);
+    }
+
+    /** Whether a tensor of this shape (rank 4, the same n, c, h, w) may be read in this layout. */
+    public boolean fits(Shape shape) {
+        return shape.rank() == 4 && shape.dim(0) == n && shape.dim(1) == c && shape.dim(2) == h && shape.dim(3) == w;
+    }
+
+    /** The layout of {@code t}'s storage if it is channels-last and fits {@code t}'s shape, else null. */
+    public static ChannelsLast of(Tensor t) {
+        ChannelsLast l = t.storedLayout();
+        return l != null && l.fits(t.shape()) ? l : null;
+    }
+
+    void toRowMajor(MemorySegment data) {
+        converter.toRowMajor(this, data);
+    }
+
+    @Override
+    public String toString() {
+        return "NHWC " + n + "×" + h + "×" + w + "×" + c;
+    }
+}
