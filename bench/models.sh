@@ -9,6 +9,8 @@
 #   bench/models.sh --rounds 3           # each workload 3 times, the sides in alternating order; median ratio
 #   bench/models.sh --conv-measure       # the engine with -Dadvinterp.conv.measure=true (each 3x3 pass by
 #                                        # the faster of oneDNN and Winograd; 12 JMH warm-up iterations, not 2)
+#   bench/models.sh --channels-last on   # the engine with -Dadvinterp.channels.last=on (activations NHWC between
+#                                        # the CPU kernels that read it; or inference: in forwards without autograd)
 #
 # Each workload runs on our side and then at once on PyTorch's, so that both see about the same
 # load from whatever else shares the machine; the load averages go into the report. With --rounds N
@@ -24,6 +26,7 @@ root="$(dirname "$here")"
 native=0
 quick=0
 measure=0
+channels_last=""
 rounds=1
 only=""
 model_workloads=(alexnet-224-b8 vgg16-224-b8 resnet18-224-b8 alexnet-64-b64 vgg16-32-b64 resnet18-32-b64)
@@ -33,11 +36,14 @@ while [[ $# -gt 0 ]]; do
     --native-coretype) native=1 ;;
     --quick) quick=1 ;;
     --conv-measure) measure=1 ;;
+    --channels-last)
+      channels_last="${2:-}"; shift
+      [[ "$channels_last" =~ ^(off|inference|on)$ ]] || { echo "models.sh: --channels-last needs off, inference or on, got '$channels_last'" >&2; exit 2; } ;;
     --workloads) only=",$2,"; shift ;;
     --rounds)
       rounds="${2:-}"; shift
       [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "models.sh: --rounds needs a whole number of at least 1, got '$rounds'" >&2; exit 2; } ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "models.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -59,6 +65,9 @@ if [[ $measure == 1 ]]; then
   # once a step, so 12 warm-up iterations end every trial before the measurement starts.
   flags+=(-Dadvinterp.conv.measure=true)
   jmh_args=(-wi 12)
+fi
+if [[ -n $channels_last ]]; then
+  flags+=(-Dadvinterp.channels.last="$channels_last")
 fi
 if [[ $quick == 1 ]]; then
   jmh_args=(-wi 0 -i 1 -r 1s)
@@ -140,6 +149,9 @@ if (( rounds > 1 )); then
 fi
 if [[ $measure == 1 ]]; then
   notes+=(--note "--conv-measure: the engine ran with -Dadvinterp.conv.measure=true and 12 warm-up iterations (PyTorch as always)")
+fi
+if [[ -n $channels_last ]]; then
+  notes+=(--note "--channels-last $channels_last: the engine ran with -Dadvinterp.channels.last=$channels_last")
 fi
 if [[ $quick == 1 ]]; then
   notes+=(--note "--quick: one short iteration per benchmark; not a measurement to quote")
