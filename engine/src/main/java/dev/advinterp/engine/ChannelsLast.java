@@ -8,8 +8,10 @@ import java.lang.foreign.MemorySegment;
  * it: every tensor keeps the contiguous row-major (NCHW) contract, and the first access that does
  * not ask for the stored layout ({@link Tensor#segment()}, {@code toArray}, a kernel that knows only
  * NCHW) rewrites the bytes into NCHW in place ({@link Storage}). Kernels that read and write NHWC
- * (convolution, batch norm, ReLU, the elementwise sums, global average pooling on the CPU) take
- * {@link Tensor#segmentAsStored()} and say what they wrote with {@link Tensor#storeAs}.
+ * (on the CPU: convolution, max and average pooling, batch norm, ReLU, the elementwise sums, global
+ * average pooling) take {@link Tensor#segmentAsStored()} and say what they wrote with
+ * {@link Tensor#storeAs}; {@code advinterp.channels.last} chooses where the convolutions start
+ * it (off by default).
  *
  * @param n         images
  * @param c         channels
