@@ -241,7 +241,10 @@ final class CpuBatchNorm implements BatchNormKernels {
         return total;
     }
 
-    /** out[ch] += Σ x[r][ch] over rows [r0, r1); out[c + ch] likewise for the second sum when {@code dy} is given. */
+    /**
+     * Adds per-channel sums over rows [r0, r1) into {@code out}: Σ x (mean and dy null); Σ (x − mean)²
+     * (dy null); or Σ dy into out[ch] and Σ dy·(x − mean) into out[c + ch].
+     */
     private static void addColumnSums(MemorySegment x, MemorySegment dy, float[] mean, int c, int r0, int r1, double[] out) {
         float[] acc = new float[dy == null ? c : 2 * c];
         for (int b = r0; b < r1; b += ROW_BLOCK) {
