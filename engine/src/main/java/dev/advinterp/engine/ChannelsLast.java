@@ -20,6 +20,34 @@ import java.lang.foreign.MemorySegment;
  * @param converter rewrites such bytes into NCHW in place (the backend that wrote them supplies it)
  */
 public record ChannelsLast(int n, int c, int h, int w, Converter converter) {
+    /** Where a backend's convolutions leave their outputs channels-last ({@code advinterp.channels.last}). */
+    public enum Mode {
+        /** Nowhere: every tensor is stored NCHW. */
+        OFF,
+        /** In the forward passes that no {@link Tape} records (evaluation, the metrics' forwards over datasets). */
+        INFERENCE,
+        /** Everywhere, training's forward and backward passes too. */
+        ON;
+
+        /** The mode a property value names ({@code off}, {@code inference} or {@code on}, any case). */
+        public static Mode parse(String word) {
+            for (Mode m : values()) {
+                if (m.name().equalsIgnoreCase(word.strip())) return m;
+            }
+            throw new IllegalArgumentException("advinterp.channels.last must be off, inference or on, got '" + word + "'");
+        }
+
+        /** Whether a forward convolution run now leaves its output channels-last. */
+        public boolean forwardOutput() {
+            return this == ON || (this == INFERENCE && Tape.active() == null);
+        }
+
+        /** Whether a backward-data convolution leaves its gradient channels-last. */
+        public boolean backwardOutput() {
+            return this == ON;
+        }
+    }
+
     /** Rewrites NHWC bytes of a layout into NCHW in place. */
     @FunctionalInterface
     public interface Converter {

@@ -3,7 +3,6 @@ package dev.advinterp.engine;
 import dev.advinterp.engine.memory.NativeMemory;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -46,7 +45,7 @@ import java.util.Optional;
  * @param home           {@code HOME}: for the user's Python site-packages, or null
  * @param openblasCoreType {@code OPENBLAS_CORETYPE}: read by OpenBLAS itself; here only to be reported, or null
  */
-public record EngineConfig(String device, boolean profile, int threads, boolean winograd, int winogradTile, boolean convMeasure, String channelsLast, String blas, String dnnl,
+public record EngineConfig(String device, boolean profile, int threads, boolean winograd, int winogradTile, boolean convMeasure, ChannelsLast.Mode channelsLast, String blas, String dnnl,
                            String hostCache, Path cache, String cudaPath, String libraryPath, String virtualEnv, String home,
                            String openblasCoreType) {
     /** The system property that names the root scope's device. */
@@ -101,10 +100,7 @@ public record EngineConfig(String device, boolean profile, int threads, boolean 
         int threads = Math.max(1, property(properties, "advinterp.threads").map(v -> parseInt(v, cores)).orElse(cores));
         boolean winograd = !property(properties, "advinterp.conv.winograd").orElse("true").strip().equalsIgnoreCase("false");
         boolean convMeasure = property(properties, "advinterp.conv.measure").map(v -> v.strip().equalsIgnoreCase("true")).orElse(false);
-        String channelsLast = property(properties, "advinterp.channels.last").orElse("off").strip().toLowerCase(Locale.ROOT);
-        if (!List.of("off", "inference", "on").contains(channelsLast)) {
-            throw new IllegalArgumentException("advinterp.channels.last must be off, inference or on, got '" + channelsLast + "'");
-        }
+        ChannelsLast.Mode channelsLast = ChannelsLast.Mode.parse(property(properties, "advinterp.channels.last").orElse("off"));
         String tile = property(properties, "advinterp.conv.winograd.tile").orElse("2").strip();
         if (!tile.equals("2") && !tile.equals("4")) {
             throw new IllegalArgumentException("advinterp.conv.winograd.tile must be 2 or 4 (the output tile of F(m×m, 3×3)), got '"

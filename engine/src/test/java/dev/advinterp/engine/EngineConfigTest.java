@@ -24,7 +24,7 @@ class EngineConfigTest {
         assertTrue(c.winograd());
         assertEquals(2, c.winogradTile());
         assertFalse(c.convMeasure());
-        assertEquals("off", c.channelsLast());
+        assertEquals(ChannelsLast.Mode.OFF, c.channelsLast());
         assertEquals("auto", c.blas());
         assertEquals(Path.of("/home/u", ".cache", "advinterp"), c.cache());
         assertNull(c.cudaPath());
@@ -33,8 +33,9 @@ class EngineConfigTest {
 
     @Test
     void channelsLastIsOffInferenceOrOnAndNothingElse() {
-        for (String v : new String[]{"off", " ON ", "Inference"}) {
-            assertEquals(v.strip().toLowerCase(), EngineConfig.read(Map.of("advinterp.channels.last", v), Map.of()).channelsLast());
+        String[] words = {"off", "Inference", " ON "};
+        for (int i = 0; i < words.length; i++) {
+            assertEquals(ChannelsLast.Mode.values()[i], EngineConfig.read(Map.of("advinterp.channels.last", words[i]), Map.of()).channelsLast());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> EngineConfig.read(Map.of("advinterp.channels.last", "true"), Map.of()));

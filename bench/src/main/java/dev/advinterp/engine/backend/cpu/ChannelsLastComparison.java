@@ -1,6 +1,7 @@
 package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.bench.ConvLayer;
+import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.ConvGeometry;
@@ -40,7 +41,7 @@ public final class ChannelsLastComparison {
     public static void main(String[] args) {
         Dnnl dnnl = Dnnl.load().dnnl().orElseThrow(() -> new IllegalStateException("oneDNN did not load: " + Dnnl.load().attempts()));
         CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
-        DnnlConvolution nchw = new DnnlConvolution(dnnl, reference, CpuChannelsLast.Mode.OFF), nhwc = new DnnlConvolution(dnnl, reference, CpuChannelsLast.Mode.ON);
+        DnnlConvolution nchw = new DnnlConvolution(dnnl, reference, ChannelsLast.Mode.OFF), nhwc = new DnnlConvolution(dnnl, reference, ChannelsLast.Mode.ON);
         System.out.println("oneDNN " + dnnl.version() + ", " + Parallel.THREADS + " threads; ms per call, best of 10; NCHW includes its reorders\n");
         System.out.println("| layer | pass | NCHW | NHWC | NHWC/NCHW |");
         System.out.println("|---|---|---:|---:|---:|");

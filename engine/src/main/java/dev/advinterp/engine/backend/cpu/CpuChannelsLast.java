@@ -2,18 +2,16 @@ package dev.advinterp.engine.backend.cpu;
 
 import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.EngineConfig;
-import dev.advinterp.engine.Tape;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.memory.HostMemory;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Locale;
 
 /**
  * Activations kept channels-last (NHWC) between the CPU kernels that read and write that layout,
  * so that oneDNN's convolutions, which compute in NHWC, take and give them without a reorder on
- * each side ({@code advinterp.channels.last}, on oneDNN only; {@link Mode}). What writes NHWC: the
+ * each side ({@code advinterp.channels.last}, on oneDNN only; {@link ChannelsLast.Mode}). What writes NHWC: the
  * oneDNN convolution's forward output and (mode {@code on}) its backward-data gradient. What reads it and keeps it: max
  * and average pooling on oneDNN ({@link DnnlPooling}), batch norm (forward and backward,
  * {@link CpuBatchNorm}), ReLU forward and backward, the sums ({@code axpby}, {@code scale}), and
@@ -29,28 +27,8 @@ final class CpuChannelsLast {
     /** Channels moved together by the transpose: one cache line of a source row. */
     private static final int BLOCK = 16;
 
-    /** Where the oneDNN convolutions leave their outputs channels-last. */
-    enum Mode {
-        /** Nowhere: every tensor is stored NCHW. */
-        OFF,
-        /** In the forward passes that no {@link Tape} records (evaluation, the metrics' forwards over datasets). */
-        INFERENCE,
-        /** Everywhere, training's forward and backward passes too. */
-        ON;
-
-        /** Whether a forward convolution run now leaves its output channels-last. */
-        boolean forwardOutput() {
-            return this == ON || (this == INFERENCE && Tape.active() == null);
-        }
-
-        /** Whether a backward-data convolution leaves its gradient channels-last. */
-        boolean backwardOutput() {
-            return this == ON;
-        }
-    }
-
     /** This process's mode ({@code advinterp.channels.last}, read once). */
-    static final Mode MODE = Mode.valueOf(EngineConfig.current().channelsLast().toUpperCase(Locale.ROOT));
+    static final ChannelsLast.Mode MODE = EngineConfig.current().channelsLast();
 
     private CpuChannelsLast() {
     }
@@ -86,6 +64,11 @@ final class CpuChannelsLast {
             for (Tensor t : ts) store(t, l);
         }
         return l;
+    }
+
+    /** A kernel operand's bytes: as stored when it reads or writes them channels-last, else row-major. */
+    static MemorySegment bytes(Tensor t, boolean asStored) {
+        return asStored ? t.segmentAsStored() : t.segment();
     }
 
     /** Rewrites a row-major tensor's bytes into layout {@code l} in place (nothing if they are in it already). */

@@ -84,13 +84,9 @@ final class CpuElementwise implements ElementwiseKernels {
         if (l != null) out.storeAs(l);
     }
 
-    /**
-     * The bytes of an operand of an elementwise kernel: as stored when the inputs are in the
-     * channels-last layout {@code l} ({@link CpuChannelsLast#common}; the output is then written
-     * in it too), else row-major.
-     */
+    /** An operand's bytes: as stored when the kernel runs in the inputs' channels-last layout {@code l}, else row-major. */
     private static MemorySegment bytes(Tensor t, ChannelsLast l) {
-        return l != null ? t.segmentAsStored() : t.segment();
+        return CpuChannelsLast.bytes(t, l != null);
     }
 
     // ------------------------------------------------------------------ on segments

@@ -24,8 +24,9 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  * times slower). A plan is created once per (pass, geometry, bias) and cached for the life of the
  * process; a call sets the data handles and runs it.
  *
- * <p>Where {@code channelsLast} ({@link CpuChannelsLast.Mode}) says so, the outputs are left NHWC,
- * and a pass whose input or output is NHWC computes in NHWC: the primitives are asked for NHWC (oneDNN's brgemm kernels; each pass of ResNet-18's 3×3 layers,
+ * <p>Where {@code channelsLast} ({@link ChannelsLast.Mode}) says so, the outputs are left NHWC
+ * ({@link CpuChannelsLast}), and a pass whose input or output is NHWC computes in NHWC: the
+ * primitives are asked for NHWC (oneDNN's brgemm kernels; each pass of ResNet-18's 3×3 layers,
  * timed alone, as fast as the blocked kernels oneDNN picks by itself with their reorders, or
  * faster); an input already in it is read as it is, an NCHW one reordered into it by the plan.
  */
@@ -42,9 +43,9 @@ final class DnnlConvolution implements ConvolutionKernels {
     }
 
     /** Where the outputs are left channels-last. */
-    private final CpuChannelsLast.Mode channelsLast;
+    private final ChannelsLast.Mode channelsLast;
 
-    DnnlConvolution(Dnnl dnnl, ConvolutionKernels fallback, CpuChannelsLast.Mode channelsLast) {
+    DnnlConvolution(Dnnl dnnl, ConvolutionKernels fallback, ChannelsLast.Mode channelsLast) {
         this.dnnl = dnnl;
         this.fallback = fallback;
         this.channelsLast = channelsLast;
@@ -66,8 +67,8 @@ final class DnnlConvolution implements ConvolutionKernels {
             return;
         }
         boolean xNhwc = ChannelsLast.of(x) != null, yNhwc = channelsLast.forwardOutput();
-        run(new Key(Pass.FORWARD, g, bias != null, xNhwc, yNhwc), activation(x, xNhwc), w.segment(), bias == null ? null : bias.segment(),
-                activation(y, yNhwc));
+        run(new Key(Pass.FORWARD, g, bias != null, xNhwc, yNhwc), CpuChannelsLast.bytes(x, xNhwc), w.segment(), bias == null ? null : bias.segment(),
+                CpuChannelsLast.bytes(y, yNhwc));
         if (yNhwc) y.storeAs(CpuChannelsLast.layout(g.n(), g.cOut(), g.outH(), g.outW()));
     }
 
@@ -78,7 +79,7 @@ final class DnnlConvolution implements ConvolutionKernels {
             return;
         }
         boolean dyNhwc = ChannelsLast.of(dy) != null, dxNhwc = channelsLast.backwardOutput();
-        run(new Key(Pass.BACKWARD_DATA, g, false, dxNhwc, dyNhwc), activation(dx, dxNhwc), w.segment(), activation(dy, dyNhwc));
+        run(new Key(Pass.BACKWARD_DATA, g, false, dxNhwc, dyNhwc), CpuChannelsLast.bytes(dx, dxNhwc), w.segment(), CpuChannelsLast.bytes(dy, dyNhwc));
         if (dxNhwc) dx.storeAs(CpuChannelsLast.layout(g.n(), g.cIn(), g.h(), g.w()));
     }
 
@@ -89,13 +90,8 @@ final class DnnlConvolution implements ConvolutionKernels {
             return;
         }
         boolean xNhwc = ChannelsLast.of(x) != null, dyNhwc = ChannelsLast.of(dy) != null;
-        run(new Key(Pass.BACKWARD_WEIGHTS, g, dbias != null, xNhwc, dyNhwc), activation(x, xNhwc), dw.segment(),
-                dbias == null ? null : dbias.segment(), activation(dy, dyNhwc));
-    }
-
-    /** An activation's bytes: as stored when read or written NHWC, else row-major. */
-    private static MemorySegment activation(Tensor t, boolean nhwc) {
-        return nhwc ? t.segmentAsStored() : t.segment();
+        run(new Key(Pass.BACKWARD_WEIGHTS, g, dbias != null, xNhwc, dyNhwc), CpuChannelsLast.bytes(x, xNhwc), dw.segment(),
+                dbias == null ? null : dbias.segment(), CpuChannelsLast.bytes(dy, dyNhwc));
     }
 
     /** The workspace bytes of the largest plan created so far: what the shared slot grows to. */

@@ -18,7 +18,8 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 /**
  * Max and average pooling on oneDNN, in the engine's NCHW layout (no reorders), or channels-last
  * where x (for the backward of average pooling, dy) is stored so ({@link CpuChannelsLast}): the
- * output is then channels-last too; adaptive average pooling stays on {@link CpuPool}. Measured on ResNet-18's max pool (8×64×112×112, 3×3 stride 2,
+ * output is then channels-last too; adaptive average pooling stays on {@link CpuPool}.
+ * Measured on ResNet-18's max pool (8×64×112×112, 3×3 stride 2,
  * padding 1; two AVX-512 cores; DnnlOpsComparison in the bench module): forward 3.2 ms against CpuPool's
  * 8.8 ms, backward 3.9 ms (the forward recomputed with its workspace, then the backward) against
  * 16.2 ms, the NaN checks below included.
@@ -112,8 +113,8 @@ final class DnnlPooling implements PoolingKernels {
         MemorySegment scratch = Workspace.get(SLOT, (plans.dstBytes() + plans.workspaceBytes()) / Float.BYTES + 1);
         MemorySegment dst = scratch.asSlice(0, plans.dstBytes()), workspace = scratch.asSlice(plans.dstBytes(), plans.workspaceBytes());
         if (nhwc) CpuChannelsLast.store(dy, CpuChannelsLast.layout(g.n(), g.c(), g.outH(), g.outW()));
-        plans.trainingForward().run(nhwc ? x.segmentAsStored() : x.segment(), dst, workspace);
-        plans.backward().run(nhwc ? dy.segmentAsStored() : dy.segment(), workspace, nhwc ? dx.segmentAsStored() : dx.segment());
+        plans.trainingForward().run(CpuChannelsLast.bytes(x, nhwc), dst, workspace);
+        plans.backward().run(CpuChannelsLast.bytes(dy, nhwc), workspace, CpuChannelsLast.bytes(dx, nhwc));
         if (nhwc) dx.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.h(), g.w()));
     }
 
@@ -131,22 +132,16 @@ final class DnnlPooling implements PoolingKernels {
         Optional<Plans> p = plans(false, g, nhwc);
         if (p.isEmpty()) {
             fallback.avgBackward(x, y, dy, g, dx);
-        } else if (nhwc) {
-            p.get().backward().run(dy.segmentAsStored(), dx.segmentAsStored());
-            dx.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.h(), g.w()));
-        } else {
-            p.get().backward().run(dy.segment(), dx.segment());
+            return;
         }
+        p.get().backward().run(CpuChannelsLast.bytes(dy, nhwc), CpuChannelsLast.bytes(dx, nhwc));
+        if (nhwc) dx.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.h(), g.w()));
     }
 
     /** The inference forward; a channels-last x gives a channels-last y. */
     private static void forward(Plans p, Tensor x, PoolGeometry g, Tensor y, boolean nhwc) {
-        if (nhwc) {
-            p.forward().run(x.segmentAsStored(), y.segmentAsStored());
-            y.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.outH(), g.outW()));
-        } else {
-            p.forward().run(x.segment(), y.segment());
-        }
+        p.forward().run(CpuChannelsLast.bytes(x, nhwc), CpuChannelsLast.bytes(y, nhwc));
+        if (nhwc) y.storeAs(CpuChannelsLast.layout(g.n(), g.c(), g.outH(), g.outW()));
     }
 
     @Override
@@ -161,7 +156,7 @@ final class DnnlPooling implements PoolingKernels {
 
     /** Whether t holds a NaN, checked in blocks of 4096 on all cores (in whatever layout it is stored). */
     private static boolean hasNaN(Tensor t) {
-        MemorySegment s = t.storedLayout() != null ? t.segmentAsStored() : t.segment();
+        MemorySegment s = CpuChannelsLast.bytes(t, t.storedLayout() != null);
         long n = t.numel();
         int blocks = (int) Math.min(Integer.MAX_VALUE, (n + 4095) / 4096);
         AtomicBoolean found = new AtomicBoolean();

@@ -67,7 +67,7 @@ class ChannelsLastTest {
         Dnnl.LoadResult r = DnnlConvolutionTest.bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
         CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
-        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, CpuChannelsLast.Mode.ON);
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, ChannelsLast.Mode.ON);
         SplittableRandom rnd = new SplittableRandom(5);
         for (int trial = 0; trial < 30; trial++) {
             int k = 1 + 2 * rnd.nextInt(3), stride = 1 + rnd.nextInt(2), pad = rnd.nextInt(k / 2 + 1);
@@ -109,7 +109,7 @@ class ChannelsLastTest {
         Dnnl.LoadResult r = DnnlConvolutionTest.bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
         CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
-        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, CpuChannelsLast.Mode.INFERENCE);
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, ChannelsLast.Mode.INFERENCE);
         ConvGeometry g = new ConvGeometry(2, 16, 9, 9, 24, 3, 3, 1, 1, 1, 1);
         try (Scope s = Scope.open()) {
             Tensor x = Tensor.randn(1, 1f, 2, 16, 9, 9), w = Tensor.randn(2, 0.2f, 24, 16, 3, 3), dy = Tensor.randn(3, 1f, 2, 24, 9, 9);

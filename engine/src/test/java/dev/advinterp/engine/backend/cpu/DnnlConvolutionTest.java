@@ -1,5 +1,6 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Tensor;
 import dev.advinterp.engine.backend.ConvGeometry;
@@ -44,7 +45,7 @@ class DnnlConvolutionTest {
         Dnnl.LoadResult r = bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
         CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
-        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, CpuChannelsLast.Mode.OFF);
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, ChannelsLast.Mode.OFF);
         SplittableRandom rnd = new SplittableRandom(11);
         for (int trial = 0; trial < 60; trial++) {
             int kh = 1 + rnd.nextInt(7), kw = trial % 2 == 0 ? kh : 1 + rnd.nextInt(7);
@@ -87,7 +88,7 @@ class DnnlConvolutionTest {
         Dnnl.LoadResult r = bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
         CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
-        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, CpuChannelsLast.Mode.OFF);
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, ChannelsLast.Mode.OFF);
         ConvGeometry big = new ConvGeometry(4, 32, 28, 28, 64, 3, 3, 1, 1, 1, 1), small = new ConvGeometry(2, 16, 9, 9, 32, 3, 3, 2, 2, 1, 1);
         try (Scope s = Scope.open()) {
             for (int round = 0; round < 3; round++) {
@@ -117,7 +118,7 @@ class DnnlConvolutionTest {
         Dnnl.LoadResult r = bundled();
         Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
         CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
-        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, CpuChannelsLast.Mode.OFF);
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, ChannelsLast.Mode.OFF);
         for (int cIn : new int[]{1, 3}) {
             for (int kw : new int[]{3, 5}) {
                 for (int sw : new int[]{1, 2}) {
