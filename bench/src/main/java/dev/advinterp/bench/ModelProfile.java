@@ -51,10 +51,16 @@ public final class ModelProfile {
             System.out.println(MEASURING + steps + " steps"); // bench/onednn_split.py counts oneDNN's executions after this line
             System.out.flush();
             long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) step(w, kind, consistent);
+            StringBuilder each = new StringBuilder();
+            for (int i = 0; i < steps; i++) {
+                long s0 = System.nanoTime();
+                step(w, kind, consistent);
+                each.append(String.format(Locale.ROOT, " %.0f", (System.nanoTime() - s0) / 1e6));
+            }
             double ms = (System.nanoTime() - t0) / 1e6 / steps;
             System.out.printf(Locale.ROOT, "%s %s: %.1f ms per step, %.1f images/s (%d steps, profiling on)%n",
                     w.name, kind, ms, w.batch * 1000 / ms, steps);
+            System.out.println("each step, ms:" + each);
             System.out.println(profiler.report());
             if (Backends.defaultBackend() instanceof CpuBackend cpu && !cpu.convolutionChoices().isEmpty()) {
                 System.out.println("Convolution passes Winograd can take, timed against oneDNN over their first calls (advinterp.conv.measure):");

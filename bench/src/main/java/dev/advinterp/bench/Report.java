@@ -33,8 +33,8 @@ import java.util.Map;
 public final class Report {
     /** SGEMM must reach this fraction of numpy's speed. */
     static final double SGEMM_RATIO_TARGET = 0.9;
-    /** The 224×224 convolutions must reach this fraction of the measured FP32 peak. */
-    static final double CONV_PEAK_TARGET = 0.4;
+    /** The 224×224 convolutions must reach this fraction of the measured FP32 peak; the 3×3 ones the higher one. */
+    static final double CONV_PEAK_TARGET = 0.4, CONV3X3_PEAK_TARGET = 0.6;
 
     /** A JMH primary metric; {@code best} is the highest per-iteration score (NaN when none was recorded). */
     private record Score(double value, double error, String unit, double best) {
@@ -224,8 +224,8 @@ public final class Report {
         }
 
         out.append("\n## Convolution (each pass counted as 2·n·cOut·outH·outW·cIn·kh·kw FLOPs)\n\n");
-        out.append("| layer | input → cOut, kernel/stride | pass | GFLOP | ms | GFLOP/s | % of peak | target ≥ ")
-                .append((int) (CONV_PEAK_TARGET * 100)).append("% |\n");
+        out.append("| layer | input → cOut, kernel/stride | pass | GFLOP | ms | GFLOP/s | % of peak | target (224×224: 3×3 ≥ ")
+                .append(pct(CONV3X3_PEAK_TARGET)).append(", others ≥ ").append(pct(CONV_PEAK_TARGET)).append(") |\n");
         out.append("|---|---|---|---:|---:|---:|---:|:---:|\n");
         String[] passes = {"forward", "backwardData", "backwardFilter"};
         for (ConvLayer layer : ConvLayer.ALL) {
@@ -237,8 +237,9 @@ public final class Report {
                 String target = "—";
                 if (layer.imageNet()) {
                     targets++;
-                    boolean met = !Double.isNaN(peak) && gf >= CONV_PEAK_TARGET * peak;
-                    target = met ? "yes" : "**no**";
+                    double want = g.kh() == 3 && g.kw() == 3 ? CONV3X3_PEAK_TARGET : CONV_PEAK_TARGET;
+                    boolean met = !Double.isNaN(peak) && gf >= want * peak;
+                    target = "≥ " + pct(want) + ": " + (met ? "yes" : "**no**");
                     if (!met) misses.add(layer.name() + " " + pass + ": " + pct(gf, peak) + " of peak");
                 }
                 out.append("| ").append(layer.name()).append(" | ").append(layer.shape()).append(" | ").append(pass).append(" | ")
@@ -269,6 +270,10 @@ public final class Report {
 
     private static String pct(double gf, double peak) {
         return Double.isNaN(peak) ? "—" : String.format(Locale.ROOT, "%.1f%%", 100 * gf / peak);
+    }
+
+    private static String pct(double fraction) {
+        return Math.round(100 * fraction) + "%";
     }
 
     private static String fmt1(double v) {
