@@ -1,8 +1,10 @@
 package dev.advinterp.engine.backend.cpu;
 
+import dev.advinterp.engine.ChannelsLast;
 import dev.advinterp.engine.Scope;
 import dev.advinterp.engine.Shape;
 import dev.advinterp.engine.Tensor;
+import dev.advinterp.engine.backend.ConvGeometry;
 import dev.advinterp.engine.backend.PoolGeometry;
 
 import java.lang.foreign.Arena;
@@ -15,7 +17,9 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 /**
  * Which of oneDNN and the engine's Java kernels should run max pooling and batch normalisation on
  * NCHW tensors: both timed on ResNet-18's shapes (224 px batch 8, 32 px batch 64), in one process,
- * as a Markdown table. oneDNN's batch normalisation is built here for the comparison only; the
+ * as a Markdown table; then the image's gradient (the backward-data pass of each benchmarked
+ * model's first convolution) by oneDNN and by the im2col path (CpuConv2d: the GEMM and col2im,
+ * or Winograd where it applies). oneDNN's batch normalisation is built here for the comparison only; the
  * backend uses DnnlPooling and CpuBatchNorm, as this measured. (In this package because the
  * kernels are package-private.)
  *
@@ -94,6 +98,29 @@ public final class DnnlOpsComparison {
                         dx.segment(), dgamma.segment(), dbeta.segment()));
                 bn.trainForward(x, gamma, beta, runningMean, runningVar, 0.1f, 1e-5f, y, mean, invStd);
                 row("batch norm backward", shape, oneDnnBackward, millis(() -> bn.trainBackward(x, dy, gamma, mean, invStd, 1e-5f, dx, dgamma, dbeta)));
+            }
+        }
+        imageGradients(dnnl);
+    }
+
+    /** The first convolution of each benchmarked model: batch, input size, kernel, stride, padding. */
+    static final List<ConvGeometry> FIRST_LAYERS = List.of(
+            new ConvGeometry(8, 3, 224, 224, 64, 7, 7, 2, 2, 3, 3),    // ResNet-18, 224 px
+            new ConvGeometry(64, 3, 32, 32, 64, 3, 3, 1, 1, 1, 1),     // ResNet-18 and VGG-16, 32 px
+            new ConvGeometry(8, 3, 224, 224, 64, 3, 3, 1, 1, 1, 1),    // VGG-16, 224 px
+            new ConvGeometry(8, 3, 224, 224, 64, 11, 11, 4, 4, 2, 2),  // AlexNet, 224 px
+            new ConvGeometry(64, 3, 64, 64, 64, 11, 11, 4, 4, 2, 2));  // AlexNet, 64 px
+
+    private static void imageGradients(Dnnl dnnl) {
+        CpuConv2d java = new CpuConv2d(OpenBlas.load().blas().<Gemm>map(b -> b).orElseGet(VectorGemm::new));
+        DnnlConvolution oneDnn = new DnnlConvolution(dnnl, java, ChannelsLast.Mode.OFF);
+        for (ConvGeometry g : FIRST_LAYERS) {
+            try (Scope s = Scope.open()) {
+                Tensor w = Tensor.randn(1, 0.1f, g.cOut(), g.cIn(), g.kh(), g.kw()), dy = Tensor.randn(2, 1f, g.n(), g.cOut(), g.outH(), g.outW());
+                Tensor dx = Tensor.zeros(g.n(), g.cIn(), g.h(), g.w());
+                String shape = g.n() + "×" + g.cIn() + "×" + g.h() + "×" + g.w() + " → " + g.cOut() + ", " + g.kh() + "×" + g.kw() + "/" + g.strideH();
+                row("convolution backward-data (image gradient)", shape, millis(() -> oneDnn.oneDnnBackwardData(dy, w, g, dx)),
+                        millis(() -> java.backwardData(dy, w, g, dx)));
             }
         }
     }

@@ -32,7 +32,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  */
 final class DnnlConvolution implements ConvolutionKernels {
     private final Dnnl dnnl;
-    /** Where oneDNN is not used: see {@link #oneDnnServes}. */
+    /** Where oneDNN is not used: see {@link #oneDnnServes} and {@link #oneDnnServesBackwardData}. */
     private final ConvolutionKernels fallback;
     private final Map<Key, DnnlPlan> cache = new HashMap<>();
 
@@ -60,6 +60,22 @@ final class DnnlConvolution implements ConvolutionKernels {
         return !((g.outW() == 1 && g.strideW() > 1) || (g.outH() == 1 && g.strideH() > 1));
     }
 
+    /**
+     * Input channels up to which the backward-data pass goes to the im2col path: a model's first
+     * layer, whose backward-data is the image's gradient (the attacks, the consistent loss's FGSM
+     * step). oneDNN 3.8.1 takes the same time there for 1 to 16 input channels (51 ms for
+     * ResNet-18's 7×7 stem at 224 px, batch 8, on a 2-core AVX-512 machine), where the GEMM and
+     * col2im grow with them: 0.19–0.55 of oneDNN's time at 1 to 4 channels on the first layer of
+     * every benchmarked model, with OpenBLAS's AVX-512 kernels and its Haswell ones; 0.86–1.09 at
+     * 8, 2× at 16 (bench/README.md, "The image's gradient").
+     */
+    static final int IM2COL_BACKWARD_DATA_CHANNELS = 4;
+
+    /** Whether oneDNN runs this geometry's backward-data pass: see {@link #IM2COL_BACKWARD_DATA_CHANNELS}. */
+    static boolean oneDnnServesBackwardData(ConvGeometry g) {
+        return oneDnnServes(g) && g.cIn() > IM2COL_BACKWARD_DATA_CHANNELS;
+    }
+
     @Override
     public void forward(Tensor x, Tensor w, Tensor bias, ConvGeometry g, Tensor y) {
         if (!oneDnnServes(g)) {
@@ -74,10 +90,15 @@ final class DnnlConvolution implements ConvolutionKernels {
 
     @Override
     public void backwardData(Tensor dy, Tensor w, ConvGeometry g, Tensor dx) {
-        if (!oneDnnServes(g)) {
+        if (!oneDnnServesBackwardData(g)) {
             fallback.backwardData(dy, w, g, dx);
             return;
         }
+        oneDnnBackwardData(dy, w, g, dx);
+    }
+
+    /** The backward-data pass on oneDNN whatever the input's channels (the comparison in bench/ times it against the im2col path). */
+    void oneDnnBackwardData(Tensor dy, Tensor w, ConvGeometry g, Tensor dx) {
         boolean dyNhwc = ChannelsLast.of(dy) != null, dxNhwc = channelsLast.backwardOutput();
         run(new Key(Pass.BACKWARD_DATA, g, false, dxNhwc, dyNhwc), CpuChannelsLast.bytes(dx, dxNhwc), w.segment(), CpuChannelsLast.bytes(dy, dyNhwc));
         if (dxNhwc) dx.storeAs(CpuChannelsLast.layout(g.n(), g.cIn(), g.h(), g.w()));

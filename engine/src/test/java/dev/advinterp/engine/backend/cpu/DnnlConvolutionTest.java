@@ -7,6 +7,7 @@ import dev.advinterp.engine.backend.ConvGeometry;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -131,6 +132,33 @@ class DnnlConvolutionTest {
                         dnnl.forward(x, wt, null, g, y1);
                         reference.forward(x, wt, null, g, y2);
                         assertTrue(maxRelative(y1.toArray(), y2.toArray()) < 1e-4f, g + ": " + maxRelative(y1.toArray(), y2.toArray()));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theImageGradientOfFewChannelsGoesToTheIm2colPathAndWiderInputsToOneDnn() {
+        Dnnl.LoadResult r = bundled();
+        Assumptions.assumeTrue(r.dnnl().isPresent(), "oneDNN not loaded: " + r.attempts());
+        CpuConv2d reference = new CpuConv2d(CpuBackend.instance().gemmImpl());
+        DnnlConvolution dnnl = new DnnlConvolution(r.dnnl().get(), reference, ChannelsLast.Mode.OFF);
+        for (int cIn = 1; cIn <= DnnlConvolution.IM2COL_BACKWARD_DATA_CHANNELS + 2; cIn++) {
+            for (ConvGeometry g : List.of(new ConvGeometry(2, cIn, 9, 9, 8, 3, 3, 1, 1, 1, 1), new ConvGeometry(2, cIn, 16, 16, 8, 7, 7, 2, 2, 3, 3))) {
+                boolean im2col = cIn <= DnnlConvolution.IM2COL_BACKWARD_DATA_CHANNELS;
+                assertEquals(!im2col, DnnlConvolution.oneDnnServesBackwardData(g), g.toString());
+                assertTrue(DnnlConvolution.oneDnnServes(g), "the other passes stay on oneDNN: " + g);
+                try (Scope s = Scope.open()) {
+                    Tensor wt = Tensor.randn(cIn, 0.2f, g.cOut(), g.cIn(), g.kh(), g.kw());
+                    Tensor dy = Tensor.randn(10 + cIn, 1f, g.n(), g.cOut(), g.outH(), g.outW());
+                    Tensor dx1 = Tensor.zeros(g.n(), g.cIn(), g.h(), g.w()), dx2 = Tensor.zeros(g.n(), g.cIn(), g.h(), g.w());
+                    dnnl.backwardData(dy, wt, g, dx1);
+                    reference.backwardData(dy, wt, g, dx2);
+                    if (im2col) {
+                        assertArrayEquals(dx2.toArray(), dx1.toArray(), "the im2col path's own bits: " + g);
+                    } else {
+                        assertTrue(maxRelative(dx1.toArray(), dx2.toArray()) < 1e-4f, g + ": " + maxRelative(dx1.toArray(), dx2.toArray()));
                     }
                 }
             }
