@@ -112,7 +112,7 @@ public final class DnnlOpsComparison {
             new ConvGeometry(64, 3, 64, 64, 64, 11, 11, 4, 4, 2, 2));  // AlexNet, 64 px
 
     private static void imageGradients(Dnnl dnnl) {
-        CpuConv2d java = new CpuConv2d(OpenBlas.load().blas().<Gemm>map(b -> b).orElseGet(VectorGemm::new));
+        CpuConv2d java = new CpuConv2d(CpuBackend.instance().gemmImpl());
         DnnlConvolution oneDnn = new DnnlConvolution(dnnl, java, ChannelsLast.Mode.OFF);
         for (ConvGeometry g : FIRST_LAYERS) {
             try (Scope s = Scope.open()) {
