@@ -65,9 +65,10 @@ final class DnnlConvolution implements ConvolutionKernels {
      * layer, whose backward-data is the image's gradient (the attacks, the consistent loss's FGSM
      * step). oneDNN 3.8.1 takes the same time there for 1 to 16 input channels (51 ms for
      * ResNet-18's 7×7 stem at 224 px, batch 8, on a 2-core AVX-512 machine), where the GEMM and
-     * col2im grow with them: 0.19–0.55 of oneDNN's time at 1 to 4 channels on the first layer of
-     * every benchmarked model, with OpenBLAS's AVX-512 kernels and its Haswell ones; 0.86–1.09 at
-     * 8, 2× at 16 (bench/README.md, "The image's gradient").
+     * col2im grow with them: 0.31–0.52 of oneDNN's time on the first layer (3 channels) of every
+     * benchmarked model, with OpenBLAS's AVX-512 kernels and its Haswell ones; on two of those
+     * shapes given 1 to 16 channels, 0.19–0.55 at 1 to 4, 0.86–1.09 at 8, 2× at 16 (bench/README.md,
+     * "The image's gradient").
      */
     static final int IM2COL_BACKWARD_DATA_CHANNELS = 4;
 
